@@ -110,6 +110,14 @@ optref_status mpmat_eigh(mpmat_ptr w, mpmat_ptr V, mpmat_srcptr A);
  * columns are replaced in place; the result depends only on the subspace. */
 optref_status mpmat_basis_canonical_cluster(mpmat_ptr V, size_t c0, size_t c1);
 
+/* Completes an orthonormal set: columns [0, c0) of the n x k matrix V are
+ * orthonormal; columns [c0, k) are replaced by the canonical completion of
+ * spec 1.2 (the rule that completes a QR factor or an SVD's U): Gram-Schmidt,
+ * in index order, of e_1, e_2, ... against every column kept so far,
+ * orthogonalising twice, skipping a vector whose norm after
+ * orthogonalisation is below 1/(2 sqrt(n)). */
+optref_status mpmat_basis_complete(mpmat_ptr V, size_t c0);
+
 /* Makes column j's largest-magnitude component positive (first on ties). */
 void mpmat_column_sign_canonical(mpmat_ptr V, size_t j);
 

@@ -251,7 +251,12 @@ const char *param_get_text(const param_set *ps, const char *name)
     size_t i;
     if (find_spec(ps, name, &i) == NULL)
         return NULL;
-    return ps->value[i] != NULL ? ps->value[i] : ps->spec[i].def;
+    if (ps->value[i] != NULL)
+        return ps->value[i];
+    const char *def = ps->spec[i].def;
+    if (def != NULL && def[0] == '=') /* a default that follows another option */
+        return strcmp(def + 1, name) == 0 ? NULL : param_get_text(ps, def + 1);
+    return def;
 }
 
 /* The effective text of a known parameter, or an error for a programming

@@ -21,7 +21,8 @@ enum { PARAM_MIN_OPEN = 1, PARAM_MAX_OPEN = 2 };
 typedef struct {
     const char *name;
     param_kind kind;
-    const char *def;     /* default as text; NULL: the user must give it */
+    const char *def;     /* default as text; "=other" means other's effective value;
+                            NULL: the user must give it */
     const char *min;     /* lower bound as text, NULL: none */
     const char *max;     /* upper bound as text, NULL: none */
     unsigned flags;      /* PARAM_MIN_OPEN, PARAM_MAX_OPEN */

@@ -1,0 +1,67 @@
+/* The reference optimizers: one step of any registered optimizer, exactly
+ * in the order of operations of spec/optimizers.md, in MPFR at the
+ * instance's working precision.
+ *
+ * ref_opt_step validates its inputs (shapes, finiteness of W, G and eta)
+ * before anything changes, runs the optimizer on copies of W and the state,
+ * and commits them only when the step succeeded: a failing step leaves W
+ * and the state untouched. */
+#ifndef OPTREF_REF_OPTIM_H
+#define OPTREF_REF_OPTIM_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "optref/mpmat.h"
+#include "optref/optimizer.h"
+#include "optref/params.h"
+
+/* What an optimizer may ask of the problem beyond the call's gradient. */
+typedef struct ref_oracle {
+    void *ctx;
+    uint64_t seed; /* the run's seed: Sophia's probes use stream 6, substream t */
+    /* G = the gradient at X on the call's minibatch (SAM). */
+    optref_status (*gradient_at)(void *ctx, mpmat_ptr G, mpmat_srcptr X);
+    /* HU = H U (Sophia). */
+    optref_status (*hvp)(void *ctx, mpmat_ptr HU, mpmat_srcptr U);
+} ref_oracle;
+
+typedef struct ref_opt {
+    const optimizer_info *info;
+    mpfr_prec_t prec;
+    size_t m, n;
+    uint64_t t;        /* calls so far; the step being run sees t >= 1 */
+    param_set hyper;   /* the options, validated against info->hyper */
+    mpfr_t *value;     /* effective numeric value of each option (choices: NaN) */
+    mpmat_t *state;    /* info->nstate tensors, shaped by their rules */
+    struct ref_opt *base; /* the wrapped optimizer (smi, sam), else NULL */
+} ref_opt;
+
+/* Creates an optimizer for an m x n parameter at precision prec (>= 53)
+ * with options "key=value" (a wrapper's base options are "base.key=value",
+ * its base optimizer "base=NAME"). */
+optref_status ref_opt_create(ref_opt **out, const char *name, size_t m, size_t n,
+                             mpfr_prec_t prec, const char *const *options, size_t noptions);
+void ref_opt_free(ref_opt *o);
+
+/* One call of the optimizer's step with learning rate eta (spec 0: eta_t).
+ * oracle may be NULL for optimizers that need nothing beyond G. */
+optref_status ref_opt_step(ref_opt *o, mpmat_ptr W, mpmat_srcptr G, mpfr_srcptr eta,
+                           const ref_oracle *oracle);
+
+/* The effective value of a numeric option, and the text of any option. */
+mpfr_srcptr ref_opt_real(const ref_opt *o, const char *name);
+long ref_opt_int(const ref_opt *o, const char *name);
+int ref_opt_bool(const ref_opt *o, const char *name);
+const char *ref_opt_text(const ref_opt *o, const char *name);
+/* A state tensor by name (NULL if the optimizer has none of that name). */
+mpmat_ptr ref_opt_state(const ref_opt *o, const char *name);
+
+/* The exact serialisation of W and the whole state (docs/state-format.md):
+ * text, one hex-float per entry, identical on every machine. */
+optref_status ref_opt_save(const ref_opt *o, mpmat_srcptr W, FILE *f);
+/* Reads what ref_opt_save wrote: creates the optimizer and sets W (which is
+ * initialised by the call at the saved shape and precision). */
+optref_status ref_opt_load(ref_opt **out, mpmat_ptr W, FILE *f, const char *where);
+
+#endif

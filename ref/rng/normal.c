@@ -68,9 +68,11 @@ static void box_muller_b64(mpfr_ptr z0, mpfr_ptr z1, uint64_t k1, uint64_t k2)
             else
                 mpfr_sinu(t, x, 1ul << 31, MPFR_RNDN);
             mpfr_mul(t, t, r, MPFR_RNDN);               /* rel. error <= 2^-w */
-            /* Total relative error < 4.01 2^-w, so |t - z| < 2^(EXP(t) - (w - 3)).
-             * Asking for 54 bits toward zero makes the 53-bit nearest rounding
-             * certain (the trick of the MPFR manual, mpfr_can_round). */
+            /* t = z (1+e1)^(1/2) (1+e2) (1+e3) (1+e4), |ei| <= 2^-w, so
+             * |t - z| < 3.52 2^-w |t| < 2^(EXP(t) - (w - 2)); we claim one bit
+             * less, w - 3 (proofs/rng-normal-rounding.md, section 3). Asking for
+             * 54 bits toward zero makes the 53-bit nearest rounding certain
+             * (the trick of the MPFR manual under mpfr_can_round). */
             if (mpfr_can_round(t, w - 3, MPFR_RNDN, MPFR_RNDZ, 54)) {
                 store_b64(which == 0 ? z0 : z1, t);
                 if (which == 0)

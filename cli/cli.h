@@ -16,6 +16,8 @@ enum { EXIT_PASS = 0, EXIT_VIOLATION = 1, EXIT_USAGE = 2 };
 /* Each subcommand takes argv from its own name on and returns an exit status. */
 int cmd_list(int argc, char **argv);
 int cmd_problem(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_hash(int argc, char **argv);
 
 /* Prints "optref <cmd>: error: <message>" on stderr and returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -71,7 +71,7 @@ int cmd_problem(int argc, char **argv)
         return cli_usage_error("problem", "out of memory");
     optind = 1;
     opterr = 0;
-    while (rc == EXIT_PASS && (c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while (rc == EXIT_PASS && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 's':
             if (cli_parse_seed(&seed, optarg) != 0)
@@ -116,7 +116,7 @@ int cmd_problem(int argc, char **argv)
     }
     problem P;
     if (problem_create(&P, info->name, seed, prec, &ps) != OPTREF_OK) {
-        rc = cli_usage_error("problem", "%s: %s", info->name, optref_last_error());
+        rc = cli_usage_error("problem", "%s", optref_last_error());
         param_set_clear(&ps);
         return rc;
     }

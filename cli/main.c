@@ -13,6 +13,8 @@ typedef struct {
 static const subcommand subcommands[] = {
     {"list", cmd_list, "list optimizers, problems, oracles or backends"},
     {"problem", cmd_problem, "print a problem instance (H, B, X0, X*, f*, spectrum)"},
+    {"run", cmd_run, "run an optimizer on a problem: CSV of step,subopt"},
+    {"hash", cmd_hash, "SHA-256 of the exact reference trajectory"},
 };
 #define NSUB (sizeof subcommands / sizeof subcommands[0])
 

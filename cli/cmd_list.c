@@ -4,15 +4,68 @@
 #include <string.h>
 
 #include "cli.h"
+#include "optref/optimizer.h"
 #include "optref/problem.h"
 
-static const char *const kinds[] = {"problems", "oracles", "backends"};
+static const char *const kinds[] = {"optimizers", "problems", "oracles", "backends"};
 
 static void help(void)
 {
-    printf("usage: optref list [problems|oracles|backends] [--json]\n\n"
+    printf("usage: optref list [optimizers|problems|oracles|backends] [--json]\n\n"
            "Lists what exists in this build; with no kind, everything.\n"
            "  --json   machine-readable output\n");
+}
+
+static const char *shape_rule(state_shape s)
+{
+    switch (s) {
+    case STATE_PARAM: return "m x n";
+    case STATE_LEFT: return "m x m (0 x 0 when m > max_precond_dim)";
+    case STATE_RIGHT: return "n x n (0 x 0 when n > max_precond_dim)";
+    case STATE_LEFT_FULL: return "m x m";
+    case STATE_RIGHT_FULL: return "n x n";
+    case STATE_ROWS: return "m x 1";
+    case STATE_COLS: return "1 x n";
+    case STATE_SCALAR: return "1 x 1";
+    case STATE_FLAT_SQ: return "mn x mn (0 x 0 unless rotation=dense)";
+    }
+    return "?";
+}
+
+static json_object *optimizers_json(void)
+{
+    static const char *const inits[] = {"zeros", "ones", "identity"};
+    json_object *a = json_object_new_array();
+    for (size_t i = 0; i < optimizer_count(); i++) {
+        const optimizer_info *p = optimizer_info_at(i);
+        json_object *o = json_object_new_object(), *st = json_object_new_array();
+        json_object_object_add(o, "name", json_object_new_string(p->name));
+        json_object_object_add(o, "summary", json_object_new_string(p->source));
+        json_object_object_add(o, "options", json_param_table(p->hyper, p->nhyper));
+        for (size_t k = 0; k < p->nstate; k++) {
+            json_object *t = json_object_new_object();
+            json_object_object_add(t, "name", json_object_new_string(p->state[k].name));
+            json_object_object_add(t, "shape", json_object_new_string(shape_rule(p->state[k].shape)));
+            json_object_object_add(t, "init", json_object_new_string(inits[p->state[k].init]));
+            json_object_object_add(t, "meaning", json_object_new_string(p->state[k].meaning));
+            json_object_array_add(st, t);
+        }
+        json_object_object_add(o, "state", st);
+        json_object_object_add(o, "shapes", json_object_new_string("any m x n (vectors as 1 x n or d x 1)"));
+        json_object *needs = json_object_new_array();
+        if (p->needs & NEEDS_GRADIENT_AT)
+            json_object_array_add(needs, json_object_new_string("gradient_at"));
+        if (p->needs & NEEDS_HVP)
+            json_object_array_add(needs, json_object_new_string("hvp"));
+        json_object_object_add(o, "needs", needs);
+        if (p->default_base != NULL)
+            json_object_object_add(o, "default_base", json_object_new_string(p->default_base));
+        json_object *backends = json_object_new_array();
+        json_object_array_add(backends, json_object_new_string("ref"));
+        json_object_object_add(o, "backends", backends);
+        json_object_array_add(a, o);
+    }
+    return a;
 }
 
 static json_object *problems_json(void)
@@ -97,11 +150,11 @@ int cmd_list(int argc, char **argv)
         for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
             known |= strcmp(want, kinds[i]) == 0;
         if (!known)
-            return cli_usage_error("list", "unknown kind '%s': expected problems, oracles or backends",
+            return cli_usage_error("list", "unknown kind '%s': expected optimizers, problems, oracles or backends",
                                    want);
     }
     json_object *all = json_object_new_object();
-    json_object *(*makers[])(void) = {problems_json, oracles_json, backends_json};
+    json_object *(*makers[])(void) = {optimizers_json, problems_json, oracles_json, backends_json};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (want == NULL || strcmp(want, kinds[i]) == 0)
             json_object_object_add(all, kinds[i], makers[i]());

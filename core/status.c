@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char last_error[512];
 
@@ -28,10 +29,14 @@ const char *optref_last_error(void)
 
 optref_status optref_fail(optref_status s, const char *fmt, ...)
 {
+    /* Formatted apart first: the arguments may include optref_last_error()
+     * itself, when a caller prefixes a callee's message. */
+    char msg[sizeof last_error];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(last_error, msg, sizeof msg);
     return s;
 }
 

@@ -2,7 +2,7 @@
 #
 #   make                  liboptref (static and shared) and the optref command
 #   make check            every unit test (Check framework) and the reproducibility job
-#   make demo             the main job for now: a trace-het instance as JSON
+#   make demo             the main job for now: a trace-het instance, a reference run and its hash
 #   make repro            optref output identical across gcc -O0, gcc -O3 -march=native, clang -O2
 #   make install PREFIX=  library, headers, pkg-config file and command
 #
@@ -71,6 +71,10 @@ repro: $(DEPS_STAMP)
 
 demo: all
 	$(BUILD)/optref problem trace-het --seed 1234 --json
+	$(BUILD)/optref run --opt adam --problem trace-het --seed 1234 --steps 20 --lr 0.1 \
+	    --oracle rows-norm --batch 3 --schedule deva-fig2
+	$(BUILD)/optref hash --opt adam --problem trace-het --seed 1234 --steps 20 --lr 0.1 \
+	    --oracle rows-norm --batch 3 --schedule deva-fig2
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/optref \

@@ -20,6 +20,14 @@ commands=(
     "problem trace-dense --seed 3 --json --exact --set d=6 --set p=4"
     "problem nqm --seed 1 --json --exact --set d=12"
 )
+# optref hash of every optimizer of the registry (issue: bit-identical everywhere).
+optimizers=$("${dirs[0]}/optref" list optimizers | awk '/^  [a-z]/ {print $1}')
+for o in $optimizers; do
+    extra=""
+    [ "$o" = smi ] && extra="--set T=12"
+    commands+=("hash --opt $o --problem trace-het --seed 3 --steps 12 --lr 0.01 --oracle rows-norm --batch 3 $extra")
+done
+
 status=0
 for c in "${commands[@]}"; do
     ref=""
@@ -35,5 +43,6 @@ for c in "${commands[@]}"; do
     done
     echo "repro: optref $c -> ${ref:0:16}... identical in ${#dirs[@]} builds"
 done
+echo "repro: ${#commands[@]} commands compared across ${#dirs[@]} builds"
 [ $status -eq 0 ] && echo "repro: 1 passed, 0 failed" || echo "repro: 0 passed, 1 failed"
 exit $status

@@ -238,6 +238,15 @@ static int fail(const run_config *c, const char *what)
     return cli_usage_error(c->cmd, "%s: %s", what, optref_last_error());
 }
 
+static int has_option(const run_config *c, const char *key)
+{
+    size_t len = strlen(key);
+    for (size_t i = 0; i < c->nopt_sets; i++)
+        if (strncmp(c->opt_sets[i], key, len) == 0 && c->opt_sets[i][len] == '=')
+            return 1;
+    return 0;
+}
+
 /* Creates the optimizer from the options (with lr=--lr when it has an lr). */
 static optref_status create_optimizer(const run_config *c, const problem *P, ref_opt **o)
 {
@@ -247,12 +256,17 @@ static optref_status create_optimizer(const run_config *c, const problem *P, ref
     size_t n = 0;
     char lr_opt[96];
     const optimizer_info *info = optimizer_info_find(c->opt);
-    if (c->lr != NULL && info != NULL) {
-        for (size_t i = 0; i < info->nhyper; i++)
-            if (strcmp(info->hyper[i].name, "lr") == 0) {
-                snprintf(lr_opt, sizeof lr_opt, "lr=%s", c->lr);
-                opts[n++] = lr_opt;
-            }
+    for (size_t i = 0; info != NULL && i < info->nhyper; i++) {
+        if (strcmp(info->hyper[i].name, "lr") != 0)
+            continue;
+        if (c->lr != NULL) {
+            snprintf(lr_opt, sizeof lr_opt, "lr=%s", c->lr);
+            opts[n++] = lr_opt;
+        } else if (info->hyper[i].def == NULL && !has_option(c, "lr")) {
+            free(opts);
+            return optref_fail(OPTREF_EINVAL, "--lr is required: %s has no default learning rate",
+                               c->opt);
+        }
     }
     for (size_t i = 0; i < c->nopt_sets; i++)
         opts[n++] = c->opt_sets[i];

@@ -111,6 +111,9 @@ optref_status mpmat_basis_canonical_cluster(mpmat_ptr V, size_t c0, size_t c1)
     size_t n = V->rows, d = c1 - c0;
     if (d == 0)
         return OPTREF_OK;
+    if (d > n) /* canonical_rows' scratch holds n entries; d > n cannot be orthonormal */
+        return optref_fail(OPTREF_EINVAL, "mpmat_basis_canonical_cluster: %zu columns of "
+                           "length %zu cannot be orthonormal", d, n);
     mpmat_t C, K; /* C: the cluster's columns as rows; K: the new basis as rows */
     optref_status st = mpmat_init(C, d, n, V->prec);
     if (st == OPTREF_OK && (st = mpmat_init(K, d, n, V->prec)) != OPTREF_OK)

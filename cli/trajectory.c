@@ -247,7 +247,19 @@ static int has_option(const run_config *c, const char *key)
     return 0;
 }
 
-/* Creates the optimizer from the options (with lr=--lr when it has an lr). */
+/* Whether an optimizer has an option `lr`, and whether it is required. */
+static int lr_option(const optimizer_info *info, int *required)
+{
+    for (size_t i = 0; info != NULL && i < info->nhyper; i++)
+        if (strcmp(info->hyper[i].name, "lr") == 0) {
+            *required = info->hyper[i].def == NULL;
+            return 1;
+        }
+    return 0;
+}
+
+/* Creates the optimizer from the options. --lr becomes its lr option, or,
+ * for a wrapper (smi, sam), its base's: base.lr. */
 static optref_status create_optimizer(const run_config *c, const problem *P, ref_opt **o)
 {
     const char **opts = calloc(c->nopt_sets + 1, sizeof *opts);
@@ -255,17 +267,27 @@ static optref_status create_optimizer(const run_config *c, const problem *P, ref
         return optref_fail(OPTREF_ENOMEM, "out of memory");
     size_t n = 0;
     char lr_opt[96];
-    const optimizer_info *info = optimizer_info_find(c->opt);
-    for (size_t i = 0; info != NULL && i < info->nhyper; i++) {
-        if (strcmp(info->hyper[i].name, "lr") != 0)
-            continue;
+    const optimizer_info *info = optimizer_info_find(c->opt), *target = info;
+    const char *prefix = "";
+    if (info != NULL && info->default_base != NULL) {
+        const char *base = info->default_base;
+        for (size_t i = 0; i < c->nopt_sets; i++)
+            if (strncmp(c->opt_sets[i], "base=", 5) == 0)
+                base = c->opt_sets[i] + 5;
+        target = optimizer_info_find(base);
+        prefix = "base.";
+    }
+    int required = 0;
+    char key[16];
+    snprintf(key, sizeof key, "%slr", prefix);
+    if (lr_option(target, &required)) {
         if (c->lr != NULL) {
-            snprintf(lr_opt, sizeof lr_opt, "lr=%s", c->lr);
+            snprintf(lr_opt, sizeof lr_opt, "%s=%s", key, c->lr);
             opts[n++] = lr_opt;
-        } else if (info->hyper[i].def == NULL && !has_option(c, "lr")) {
+        } else if (required && !has_option(c, key)) {
             free(opts);
             return optref_fail(OPTREF_EINVAL, "--lr is required: %s has no default learning rate",
-                               c->opt);
+                               target->name);
         }
     }
     for (size_t i = 0; i < c->nopt_sets; i++)

@@ -1,6 +1,6 @@
 /* The reference optimizer driver: creation from the registry, option
  * values, state shapes, and the validated, all-or-nothing step. */
-#include "optref/ref_optim.h"
+#include "optim_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -155,14 +155,22 @@ static optref_status create_base(ref_opt *o, const char *const *options, size_t 
     else if (bi->default_base != NULL || bi->needs != 0)
         st = optref_fail(OPTREF_EINVAL, "%s: base optimizer '%s' must be a plain gradient "
                          "optimizer", o->info->name, base_name);
-    else
-        st = ref_opt_create(&o->base, base_name, o->m, o->n, o->prec, base_opts, nbase);
+    else if ((st = ref_opt_create(&o->base, base_name, o->m, o->n, o->prec, base_opts, nbase)) !=
+             OPTREF_OK)
+        st = optref_fail(st, "%s: base %s", o->info->name, optref_last_error());
     free(base_opts);
     return st;
 }
 
 optref_status ref_opt_create(ref_opt **out, const char *name, size_t m, size_t n,
                              mpfr_prec_t prec, const char *const *options, size_t noptions)
+{
+    return ref_opt_create_ex(out, name, m, n, prec, options, noptions, 1);
+}
+
+optref_status ref_opt_create_ex(ref_opt **out, const char *name, size_t m, size_t n,
+                                mpfr_prec_t prec, const char *const *options, size_t noptions,
+                                int with_base)
 {
     *out = NULL;
     const optimizer_info *info = optimizer_info_find(name);
@@ -191,7 +199,7 @@ optref_status ref_opt_create(ref_opt **out, const char *name, size_t m, size_t n
     }
     if (st == OPTREF_OK)
         st = load_values(o);
-    if (st == OPTREF_OK && info->default_base != NULL)
+    if (st == OPTREF_OK && info->default_base != NULL && with_base)
         st = create_base(o, options, noptions);
     if (st == OPTREF_OK)
         st = init_state(o);

@@ -140,7 +140,7 @@ static optref_status load_body(ref_opt **out, reader *r, mpfr_prec_t prec)
             st = optref_fail(OPTREF_ENOMEM, "%s: out of memory", r->where);
     ref_opt *o = NULL;
     if (st == OPTREF_OK)
-        st = ref_opt_create(&o, name, m, n, prec, (const char *const *)opts, info->nhyper);
+        st = ref_opt_create_ex(&o, name, m, n, prec, (const char *const *)opts, info->nhyper, 0);
     for (size_t i = 0; i < info->nhyper; i++)
         free(opts[i]);
     free(opts);
@@ -150,10 +150,14 @@ static optref_status load_body(ref_opt **out, reader *r, mpfr_prec_t prec)
         st = read_tensor(r, info->state[i].name, o->state[i]);
     if (st == OPTREF_OK && info->default_base != NULL) {
         ref_opt *base = NULL;
-        if ((st = expect_prefix(r, "base", &rest)) == OPTREF_OK && (st = load_body(&base, r, prec)) == OPTREF_OK) {
-            ref_opt_free(o->base);
+        if ((st = expect_prefix(r, "base", &rest)) == OPTREF_OK &&
+            (st = load_body(&base, r, prec)) == OPTREF_OK) {
             o->base = base;
-            st = expect_prefix(r, "end-base", &rest);
+            if (base->m != m || base->n != n || base->info->default_base != NULL)
+                st = optref_fail(OPTREF_EPARSE, "%s:%zu: the base optimizer's shape or kind does "
+                                 "not fit its wrapper", r->where, r->line);
+            else
+                st = expect_prefix(r, "end-base", &rest);
         }
     }
     if (st != OPTREF_OK) {

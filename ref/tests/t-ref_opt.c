@@ -32,17 +32,21 @@ static optref_status quad_hvp(void *ctx, mpmat_ptr HU, mpmat_srcptr U)
 
 static const ref_oracle oracle = {NULL, 7, quad_gradient, quad_hvp};
 
-/* Options that make any optimizer runnable: its required ones. */
+/* Options that make any optimizer runnable: its required ones, and its
+ * default base's (as base.KEY) for a wrapper. */
 static size_t required_options(const optimizer_info *info, char buf[][64], const char **opts)
 {
     size_t n = 0;
-    for (size_t i = 0; i < info->nhyper; i++)
-        if (info->hyper[i].def == NULL) {
-            snprintf(buf[n], 64, "%s=%s", info->hyper[i].name,
-                     info->hyper[i].kind == PARAM_INT ? "10" : "0.01");
-            opts[n] = buf[n];
-            n++;
-        }
+    const optimizer_info *base = info->default_base ? optimizer_info_find(info->default_base) : NULL;
+    const optimizer_info *each[2] = {info, base};
+    for (int w = 0; w < 2 && each[w] != NULL; w++)
+        for (size_t i = 0; i < each[w]->nhyper; i++)
+            if (each[w]->hyper[i].def == NULL) {
+                snprintf(buf[n], 64, "%s%s=%s", w ? "base." : "", each[w]->hyper[i].name,
+                         each[w]->hyper[i].kind == PARAM_INT ? "10" : "0.01");
+                opts[n] = buf[n];
+                n++;
+            }
     return n;
 }
 

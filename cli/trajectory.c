@@ -364,10 +364,9 @@ int run_trajectory(const run_config *c, step_observer observe, void *ctx,
     uint64_t start = rc == EXIT_PASS ? o->t : 0, end = start + c->steps;
     if (rc == EXIT_PASS) {
         uint64_t T = c->schedule_steps ? c->schedule_steps : end;
+        have_schedule = 1; /* schedule_clear is safe after a failed init */
         if (schedule_init(&S, c->schedule, lr, T, c->warmup, lr_min, c->prec) != OPTREF_OK)
             rc = fail(c, "--schedule");
-        else
-            have_schedule = 1;
     }
     if (rc == EXIT_PASS && mpmat_init(G, P.d, P.p, c->prec) != OPTREF_OK)
         rc = fail(c, "gradient");

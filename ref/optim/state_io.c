@@ -82,7 +82,10 @@ static optref_status expect_prefix(reader *r, const char *prefix, const char **r
     return OPTREF_OK;
 }
 
-static optref_status read_tensor(reader *r, const char *name, mpmat_ptr A)
+/* Reads "tensor NAME ROWS COLS" and its entries. State tensors may hold
+ * +-Inf (asm's kappa of a singular W); NaN never, and the parameter must be
+ * finite (allow_inf = 0). */
+static optref_status read_tensor(reader *r, const char *name, mpmat_ptr A, int allow_inf)
 {
     const char *rest;
     char got[64];
@@ -104,9 +107,9 @@ static optref_status read_tensor(reader *r, const char *name, mpmat_ptr A)
         if (end == r->buf || *end != '\0' || inex != 0)
             return optref_fail(OPTREF_EPARSE, "%s:%zu: '%.60s' is not an exact hex-float of "
                                "%ld bits", r->where, r->line, r->buf, (long)A->prec);
-        if (!mpfr_number_p(A->e + k))
-            return optref_fail(OPTREF_ENONFINITE, "%s:%zu: tensor %s entry %zu is not finite",
-                               r->where, r->line, name, k);
+        if (mpfr_nan_p(A->e + k) || (!allow_inf && mpfr_inf_p(A->e + k)))
+            return optref_fail(OPTREF_ENONFINITE, "%s:%zu: tensor %s entry %zu is %s",
+                               r->where, r->line, name, k, allow_inf ? "NaN" : "not finite");
     }
     return OPTREF_OK;
 }
@@ -147,7 +150,7 @@ static optref_status load_body(ref_opt **out, reader *r, mpfr_prec_t prec)
     if (st == OPTREF_OK)
         o->t = t;
     for (size_t i = 0; st == OPTREF_OK && i < info->nstate; i++)
-        st = read_tensor(r, info->state[i].name, o->state[i]);
+        st = read_tensor(r, info->state[i].name, o->state[i], 1);
     if (st == OPTREF_OK && info->default_base != NULL) {
         ref_opt *base = NULL;
         if ((st = expect_prefix(r, "base", &rest)) == OPTREF_OK &&
@@ -184,7 +187,7 @@ optref_status ref_opt_load(ref_opt **out, mpmat_ptr W, FILE *f, const char *wher
     if (st == OPTREF_OK)
         st = load_body(&o, &r, (mpfr_prec_t)prec);
     if (st == OPTREF_OK && (st = mpmat_init(W, o->m, o->n, o->prec)) == OPTREF_OK)
-        st = read_tensor(&r, "W", W);
+        st = read_tensor(&r, "W", W, 0);
     if (st == OPTREF_OK)
         st = expect_prefix(&r, "end", &rest);
     if (st != OPTREF_OK) {

@@ -232,6 +232,32 @@ START_TEST(test_bad_options_are_refused)
 }
 END_TEST
 
+/* asm's kappa is +Inf for a singular W: the state holds Inf and must load. */
+START_TEST(test_infinite_state_round_trips)
+{
+    mpmat_t W, G, W2;
+    mpfr_t eta;
+    TEST_OK(mpmat_init(W, 3, 3, PREC));
+    TEST_OK(mpmat_init(G, 3, 3, PREC));
+    mpfr_init2(eta, PREC);
+    mpfr_set_d(eta, 0.01, MPFR_RNDN);
+    ref_opt *o = create(optimizer_info_find("asm"), 3, 3), *c = NULL;
+    gradient(G, W, 1);
+    TEST_OK(ref_opt_step(o, W, G, eta, NULL));
+    ck_assert(mpfr_inf_p(mpmat_entry(ref_opt_state(o, "kappa"), 0, 0)));
+    char *saved = serialise(o, W);
+    FILE *f = fmemopen(saved, strlen(saved), "r");
+    TEST_OK(ref_opt_load(&c, W2, f, "memory"));
+    fclose(f);
+    char *again = serialise(c, W2);
+    ck_assert_str_eq(saved, again);
+    free(saved), free(again);
+    ref_opt_free(o), ref_opt_free(c);
+    mpfr_clear(eta);
+    mpmat_clear(W), mpmat_clear(G), mpmat_clear(W2);
+}
+END_TEST
+
 START_TEST(test_unknown_optimizer)
 {
     ref_opt *o = NULL;
@@ -249,6 +275,7 @@ Suite *test_suite(void)
     tcase_add_loop_test(tc, test_resume_is_bit_identical, 0, n);
     tcase_add_loop_test(tc, test_bad_input_leaves_state_untouched, 0, n);
     tcase_add_loop_test(tc, test_bad_options_are_refused, 0, n);
+    tcase_add_test(tc, test_infinite_state_round_trips);
     tcase_add_test(tc, test_unknown_optimizer);
     suite_add_tcase(s, tc);
     return s;

@@ -130,9 +130,10 @@ static optref_status gradient_at(void *ctx, mpmat_ptr G, mpmat_srcptr X)
     return oracle_gradient(G, c->P, c->kind, c->batch, c->t, X);
 }
 
-static optref_status hvp(void *ctx, mpmat_ptr HU, mpmat_srcptr U)
+static optref_status hvp(void *ctx, mpmat_ptr HU, mpmat_srcptr X, mpmat_srcptr U)
 {
     const oracle_ctx *c = ctx;
+    (void)X; /* the quadratics' Hessian does not depend on the point */
     return problem_apply_H(HU, c->P, U);
 }
 

@@ -22,8 +22,8 @@ typedef struct ref_oracle {
     uint64_t seed; /* the run's seed: Sophia's probes use stream 6, substream t */
     /* G = the gradient at X on the call's minibatch (SAM). */
     optref_status (*gradient_at)(void *ctx, mpmat_ptr G, mpmat_srcptr X);
-    /* HU = H U (Sophia). */
-    optref_status (*hvp)(void *ctx, mpmat_ptr HU, mpmat_srcptr U);
+    /* HU = H(X) U, the Hessian at X times U (Sophia, at the updated W). */
+    optref_status (*hvp)(void *ctx, mpmat_ptr HU, mpmat_srcptr X, mpmat_srcptr U);
 } ref_oracle;
 
 typedef struct ref_opt {

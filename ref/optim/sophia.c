@@ -32,7 +32,7 @@ static const state_spec sophia_state[] = {
 };
 
 /* Step 5: h <- beta2 h + (1 - beta2) u . (H u). */
-static optref_status update_hessian(ref_opt *o, const ref_oracle *oracle)
+static optref_status update_hessian(ref_opt *o, mpmat_srcptr W, const ref_oracle *oracle)
 {
     mpmat_ptr h = ref_opt_state(o, "h");
     mpmat_t U, HU;
@@ -46,7 +46,7 @@ static optref_status update_hessian(ref_opt *o, const ref_oracle *oracle)
     rng_stream s;
     rng_stream_init(&s, oracle->seed, RNG_STREAM_SOPHIA, (uint32_t)o->t);
     rng_fill_rademacher(U, &s);
-    st = oracle->hvp(oracle->ctx, HU, U);
+    st = oracle->hvp(oracle->ctx, HU, W, U);
     if (st == OPTREF_OK && !mpmat_is_finite(HU))
         st = optref_fail(OPTREF_ENONFINITE, "sophia: the Hessian-vector product is not finite");
     if (st == OPTREF_OK) {
@@ -100,7 +100,7 @@ static optref_status sophia_step(ref_opt *o, mpmat_ptr W, mpmat_srcptr G, mpfr_s
     REF_TMP_CLEAR(c1, tiny, den, ratio, neg_step);
     optref_status st = OPTREF_OK;
     if (o->t % (uint64_t)ref_opt_int(o, "k") == 0) /* 5. */
-        st = update_hessian(o, oracle);
+        st = update_hessian(o, W, oracle);
     return st;
 }
 

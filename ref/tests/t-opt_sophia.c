@@ -24,9 +24,10 @@ typedef struct {
     int calls;
 } hvp_ctx;
 
-static optref_status test_hvp(void *vctx, mpmat_ptr HU, mpmat_srcptr U)
+static optref_status test_hvp(void *vctx, mpmat_ptr HU, mpmat_srcptr X, mpmat_srcptr U)
 {
     hvp_ctx *c = vctx;
+    (void)X;
     c->calls++;
     return mpmat_mul(HU, c->H, U);
 }

@@ -24,9 +24,9 @@ static optref_status quad_gradient(void *ctx, mpmat_ptr G, mpmat_srcptr X)
     return OPTREF_OK;
 }
 
-static optref_status quad_hvp(void *ctx, mpmat_ptr HU, mpmat_srcptr U)
+static optref_status quad_hvp(void *ctx, mpmat_ptr HU, mpmat_srcptr X, mpmat_srcptr U)
 {
-    (void)ctx;
+    (void)ctx, (void)X;
     return mpmat_set(HU, U);
 }
 

@@ -4,6 +4,7 @@
 #   make check            every unit test (Check framework) and the reproducibility job
 #   make demo             the main job for now: a trace-het instance, a reference run and its hash
 #   make repro            optref output identical across gcc -O0, gcc -O3 -march=native, clang -O2
+#   make bench            benchmarks (speed is measured here, never in tests)
 #   make install PREFIX=  library, headers, pkg-config file and command
 #
 # BUILD, CC and OPT select a build directory, compiler and optimisation level
@@ -35,7 +36,7 @@ DEPS_STAMP = build/.deps-ok
 
 $(TEST_SRC:%.c=$(BUILD)/obj/%.o) $(TEST_SUPPORT_OBJ): CPPFLAGS += -Itests/support
 
-.PHONY: all deps check unit repro demo install clean
+.PHONY: all deps check unit repro demo bench install clean
 all: $(DEPS_STAMP) $(BUILD)/liboptref.a $(BUILD)/liboptref.so $(BUILD)/optref
 
 # Installs missing Debian packages once; cheap when they are present.
@@ -68,6 +69,16 @@ check: unit repro
 
 repro: $(DEPS_STAMP)
 	@ci/repro.sh
+
+BENCH_SRC = $(sort $(wildcard bench/*.c))
+BENCH_BIN = $(BENCH_SRC:%.c=$(BUILD)/%)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/liboptref.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(BUILD)/liboptref.a $(LDLIBS)
+
+bench: all $(BENCH_BIN)
+	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
 
 demo: all
 	$(BUILD)/optref problem trace-het --seed 1234 --json

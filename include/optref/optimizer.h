@@ -55,6 +55,9 @@ typedef struct optimizer_info {
     unsigned needs;
     const char *default_base; /* wrappers (smi, sam): the default base optimizer, whose
                                  options are given as base.KEY=VALUE; NULL otherwise */
+    /* Checks the combination of options beyond each one's range (sgd's
+     * nesterov with dampening), for every backend; may be NULL. */
+    optref_status (*check)(const struct ref_opt *o);
     /* Reference backend: initialises the state beyond the table's INIT rule
      * (OrthoAdam's rotations) -- may be NULL -- and performs one step. */
     optref_status (*ref_init)(struct ref_opt *o);

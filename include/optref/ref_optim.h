@@ -44,6 +44,18 @@ optref_status ref_opt_create(ref_opt **out, const char *name, size_t m, size_t n
                              mpfr_prec_t prec, const char *const *options, size_t noptions);
 void ref_opt_free(ref_opt *o);
 
+/* Flags of ref_opt_create_ex (optim_internal.h) and ref_opt_create_options. */
+enum { REF_CREATE_NO_BASE = 1, REF_CREATE_NO_STATE = 2 };
+
+/* The options alone: validated and parsed as ref_opt_create does (a
+ * wrapper's base too), with every state tensor 0 x 0 and no ref_init. The
+ * fast backends hold their options this way. */
+optref_status ref_opt_create_options(ref_opt **out, const char *name, size_t m, size_t n,
+                                     const char *const *options, size_t noptions);
+
+/* The shape the state tensor of index i has for this optimizer and shape. */
+void ref_opt_state_dims(const ref_opt *o, size_t i, size_t *rows, size_t *cols);
+
 /* One call of the optimizer's step with learning rate eta (spec 0: eta_t).
  * oracle may be NULL for optimizers that need nothing beyond G. */
 optref_status ref_opt_step(ref_opt *o, mpmat_ptr W, mpmat_srcptr G, mpfr_srcptr eta,

@@ -46,7 +46,7 @@ static int uses_bf16(const ref_opt *o)
     return strcmp(ref_opt_text(o, "ns_dtype"), "bf16") == 0;
 }
 
-static optref_status adamuon_init(ref_opt *o)
+static optref_status adamuon_check(const ref_opt *o)
 {
     if (uses_bf16(o) && strcmp(ref_opt_text(o, "ns"), "polar") == 0)
         return optref_fail(OPTREF_EINVAL, "adamuon: ns=polar has no bf16 model (use "
@@ -133,6 +133,6 @@ const optimizer_info opt_adamuon = {
     .nhyper = sizeof adamuon_hyper / sizeof adamuon_hyper[0],
     .state = adamuon_state,
     .nstate = sizeof adamuon_state / sizeof adamuon_state[0],
-    .ref_init = adamuon_init,
+    .check = adamuon_check,
     .ref_step = adamuon_step,
 };

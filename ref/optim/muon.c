@@ -54,7 +54,7 @@ static int uses_bf16(const ref_opt *o)
     return strcmp(ref_opt_text(o, "ns_dtype"), "bf16") == 0;
 }
 
-static optref_status muon_init(ref_opt *o)
+static optref_status muon_check(const ref_opt *o)
 {
     if (uses_bf16(o) && strcmp(ref_opt_text(o, "ns"), "polar") == 0)
         return optref_fail(OPTREF_EINVAL, "%s: ns=polar has no bf16 model (use ns_dtype=exact)",
@@ -159,7 +159,7 @@ static optref_status muon_step(ref_opt *o, mpmat_ptr W, mpmat_srcptr G, mpfr_src
     {                                                                                           \
         .name = NAME, .source = SOURCE, .hyper = HYPER,                                         \
         .nhyper = sizeof HYPER / sizeof HYPER[0], .state = muon_state,                          \
-        .nstate = sizeof muon_state / sizeof muon_state[0], .ref_init = muon_init,              \
+        .nstate = sizeof muon_state / sizeof muon_state[0], .check = muon_check,              \
         .ref_step = muon_step,                                                                  \
     }
 

@@ -73,7 +73,14 @@ static void state_dims(const ref_opt *o, state_shape shape, size_t *r, size_t *c
     *r = *c = 0;
 }
 
-static optref_status init_state(ref_opt *o)
+void ref_opt_state_dims(const ref_opt *o, size_t i, size_t *rows, size_t *cols)
+{
+    state_dims(o, o->info->state[i].shape, rows, cols);
+}
+
+/* Allocates the state tensors; with_values: at their shapes and initial
+ * values, else 0 x 0. */
+static optref_status init_state(ref_opt *o, int with_values)
 {
     size_t ns = o->info->nstate;
     o->state = calloc(ns ? ns : 1, sizeof *o->state);
@@ -81,8 +88,9 @@ static optref_status init_state(ref_opt *o)
         return optref_fail(OPTREF_ENOMEM, "%s: cannot allocate the state", o->info->name);
     for (size_t i = 0; i < ns; i++) {
         const state_spec *s = &o->info->state[i];
-        size_t r, c;
-        state_dims(o, s->shape, &r, &c);
+        size_t r = 0, c = 0;
+        if (with_values)
+            state_dims(o, s->shape, &r, &c);
         optref_status st = mpmat_init(o->state[i], r, c, o->prec);
         if (st != OPTREF_OK) {
             for (size_t k = i + 1; k < ns; k++)
@@ -134,7 +142,8 @@ static optref_status load_values(ref_opt *o)
 }
 
 /* Splits a wrapper's options into its own, "base=NAME" and "base.KEY=V". */
-static optref_status create_base(ref_opt *o, const char *const *options, size_t noptions)
+static optref_status create_base(ref_opt *o, const char *const *options, size_t noptions,
+                                 unsigned flags)
 {
     const char *base_name = o->info->default_base;
     const char **base_opts = calloc(noptions ? noptions : 1, sizeof *base_opts);
@@ -155,8 +164,8 @@ static optref_status create_base(ref_opt *o, const char *const *options, size_t 
     else if (bi->default_base != NULL || bi->needs != 0)
         st = optref_fail(OPTREF_EINVAL, "%s: base optimizer '%s' must be a plain gradient "
                          "optimizer", o->info->name, base_name);
-    else if ((st = ref_opt_create(&o->base, base_name, o->m, o->n, o->prec, base_opts, nbase)) !=
-             OPTREF_OK)
+    else if ((st = ref_opt_create_ex(&o->base, base_name, o->m, o->n, o->prec, base_opts, nbase,
+                                     flags)) != OPTREF_OK)
         st = optref_fail(st, "%s: base %s", o->info->name, optref_last_error());
     free(base_opts);
     return st;
@@ -165,12 +174,18 @@ static optref_status create_base(ref_opt *o, const char *const *options, size_t 
 optref_status ref_opt_create(ref_opt **out, const char *name, size_t m, size_t n,
                              mpfr_prec_t prec, const char *const *options, size_t noptions)
 {
-    return ref_opt_create_ex(out, name, m, n, prec, options, noptions, 1);
+    return ref_opt_create_ex(out, name, m, n, prec, options, noptions, 0);
+}
+
+optref_status ref_opt_create_options(ref_opt **out, const char *name, size_t m, size_t n,
+                                     const char *const *options, size_t noptions)
+{
+    return ref_opt_create_ex(out, name, m, n, 53, options, noptions, REF_CREATE_NO_STATE);
 }
 
 optref_status ref_opt_create_ex(ref_opt **out, const char *name, size_t m, size_t n,
                                 mpfr_prec_t prec, const char *const *options, size_t noptions,
-                                int with_base)
+                                unsigned flags)
 {
     *out = NULL;
     const optimizer_info *info = optimizer_info_find(name);
@@ -199,11 +214,13 @@ optref_status ref_opt_create_ex(ref_opt **out, const char *name, size_t m, size_
     }
     if (st == OPTREF_OK)
         st = load_values(o);
-    if (st == OPTREF_OK && info->default_base != NULL && with_base)
-        st = create_base(o, options, noptions);
+    if (st == OPTREF_OK && info->check != NULL)
+        st = info->check(o);
+    if (st == OPTREF_OK && info->default_base != NULL && !(flags & REF_CREATE_NO_BASE))
+        st = create_base(o, options, noptions, flags);
     if (st == OPTREF_OK)
-        st = init_state(o);
-    if (st == OPTREF_OK && info->ref_init != NULL)
+        st = init_state(o, !(flags & REF_CREATE_NO_STATE));
+    if (st == OPTREF_OK && info->ref_init != NULL && !(flags & REF_CREATE_NO_STATE))
         st = info->ref_init(o);
     if (st != OPTREF_OK) {
         ref_opt_free(o);

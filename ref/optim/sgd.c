@@ -19,7 +19,7 @@ static const state_spec sgd_state[] = {
     {"B", STATE_PARAM, INIT_ZERO, "momentum buffer"},
 };
 
-static optref_status sgd_init(ref_opt *o)
+static optref_status sgd_check(const ref_opt *o)
 {
     if (ref_opt_bool(o, "nesterov") && !mpfr_zero_p(ref_opt_real(o, "dampening")))
         return optref_fail(OPTREF_EINVAL, "sgd: nesterov=true needs dampening=0");
@@ -68,6 +68,6 @@ const optimizer_info opt_sgd = {
     .nhyper = sizeof sgd_hyper / sizeof sgd_hyper[0],
     .state = sgd_state,
     .nstate = sizeof sgd_state / sizeof sgd_state[0],
-    .ref_init = sgd_init,
+    .check = sgd_check,
     .ref_step = sgd_step,
 };

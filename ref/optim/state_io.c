@@ -143,7 +143,8 @@ static optref_status load_body(ref_opt **out, reader *r, mpfr_prec_t prec)
             st = optref_fail(OPTREF_ENOMEM, "%s: out of memory", r->where);
     ref_opt *o = NULL;
     if (st == OPTREF_OK)
-        st = ref_opt_create_ex(&o, name, m, n, prec, (const char *const *)opts, info->nhyper, 0);
+        st = ref_opt_create_ex(&o, name, m, n, prec, (const char *const *)opts, info->nhyper,
+                               REF_CREATE_NO_BASE);
     for (size_t i = 0; i < info->nhyper; i++)
         free(opts[i]);
     free(opts);

@@ -17,17 +17,20 @@ PREFIX  ?= /usr/local
 VERSION := $(shell cat VERSION)
 
 WARN     = -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-PKGS     = mpfr gmp json-c nettle
+PKGS     = mpfr gmp json-c nettle openblas lapacke fftw3 fftw3f
 CPPFLAGS = -Iinclude -DOPTREF_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) $(WARN) -fPIC -MMD -MP
 LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 TESTLIBS = $(shell pkg-config --libs check 2>/dev/null)
 
-LIB_SRC  = $(sort $(wildcard core/*.c ref/mp/*.c ref/rng/*.c ref/optim/*.c quadratics/*.c))
+LIB_SRC  = $(sort $(wildcard core/*.c ref/mp/*.c ref/rng/*.c ref/optim/*.c quadratics/*.c fast/*.c))
+# fast/cpu/ is compiled twice: binary64 (cpu64) and binary32 (cpu32).
+FAST_TPL = $(sort $(wildcard fast/cpu/*.c))
 CLI_SRC  = $(sort $(wildcard cli/*.c))
-TEST_SRC = $(sort $(wildcard ref/tests/t-*.c quadratics/tests/t-*.c tests/t-*.c))
+TEST_SRC = $(sort $(wildcard ref/tests/t-*.c quadratics/tests/t-*.c fast/tests/t-*.c tests/t-*.c))
 
-LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(FAST_TPL:%.c=$(BUILD)/obj/%.64.o) \
+           $(FAST_TPL:%.c=$(BUILD)/obj/%.32.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN = $(TEST_SRC:%.c=$(BUILD)/%)
 TEST_SUPPORT_OBJ = $(BUILD)/obj/tests/support/check_main.o $(BUILD)/obj/tests/support/testlib.o
@@ -47,6 +50,14 @@ deps $(DEPS_STAMP): ci/install-deps.sh
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.64.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DFAST_REAL_BITS=64 $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.32.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DFAST_REAL_BITS=32 $(CFLAGS) -c $< -o $@
 
 $(BUILD)/liboptref.a: $(LIB_OBJ)
 	@rm -f $@
@@ -102,4 +113,5 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:%.c=$(BUILD)/obj/%.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:%.c=$(BUILD)/obj/%.d) \
+    $(BENCH_SRC:%.c=$(BUILD)/obj/%.d)

@@ -23,11 +23,13 @@ CFLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) $(WARN) -fPIC -MMD -MP
 LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 TESTLIBS = $(shell pkg-config --libs check 2>/dev/null)
 
-LIB_SRC  = $(sort $(wildcard core/*.c ref/mp/*.c ref/rng/*.c ref/optim/*.c quadratics/*.c fast/*.c))
+LIB_SRC  = $(sort $(wildcard core/*.c ref/mp/*.c ref/rng/*.c ref/optim/*.c quadratics/*.c fast/*.c \
+                             conformance/*.c))
 # fast/cpu/ is compiled twice: binary64 (cpu64) and binary32 (cpu32).
 FAST_TPL = $(sort $(wildcard fast/cpu/*.c))
 CLI_SRC  = $(sort $(wildcard cli/*.c))
-TEST_SRC = $(sort $(wildcard ref/tests/t-*.c quadratics/tests/t-*.c fast/tests/t-*.c tests/t-*.c))
+TEST_SRC = $(sort $(wildcard ref/tests/t-*.c quadratics/tests/t-*.c fast/tests/t-*.c \
+                             conformance/tests/t-*.c tests/t-*.c))
 
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(FAST_TPL:%.c=$(BUILD)/obj/%.64.o) \
            $(FAST_TPL:%.c=$(BUILD)/obj/%.32.o)

@@ -18,6 +18,7 @@ int cmd_list(int argc, char **argv);
 int cmd_problem(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_hash(int argc, char **argv);
+int cmd_conform(int argc, char **argv);
 
 /* Prints "optref <cmd>: error: <message>" on stderr and returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -15,6 +15,7 @@ static const subcommand subcommands[] = {
     {"problem", cmd_problem, "print a problem instance (H, B, X0, X*, f*, spectrum)"},
     {"run", cmd_run, "run an optimizer on a problem: CSV of step,subopt"},
     {"hash", cmd_hash, "SHA-256 of the exact reference trajectory"},
+    {"conform", cmd_conform, "the conformance gate: fast backends against the reference"},
 };
 #define NSUB (sizeof subcommands / sizeof subcommands[0])
 

@@ -280,12 +280,15 @@ static void free_copy(ref_opt *c)
     free(c);
 }
 
-/* Moves the stepped copy's state and counter into o. */
+/* Moves the stepped copy's state and counter into o. The contents are
+ * swapped tensor by tensor, so pointers to o's state tensors stay valid. */
 static void commit(ref_opt *o, ref_opt *c)
 {
-    mpmat_t *s = o->state;
-    o->state = c->state;
-    c->state = s;
+    for (size_t i = 0; i < o->info->nstate; i++) {
+        mpmat_struct s = *o->state[i];
+        *o->state[i] = *c->state[i];
+        *c->state[i] = s;
+    }
     o->t = c->t;
     if (o->base != NULL)
         commit(o->base, c->base);

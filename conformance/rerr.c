@@ -1,0 +1,313 @@
+/* Running error bounds: the rules are in rerr.h and derived in
+ * proofs/conformance-running-error.md. Values and bounds are evaluated at
+ * the context's precision; bounds round upward so that they stay bounds. */
+#include "rerr.h"
+
+#include <stdlib.h>
+
+void rerr_ctx_init(rerr_ctx *c, mpfr_prec_t prec, optref_format fmt)
+{
+    c->prec = prec;
+    c->fmt = fmt;
+    c->near = 0;
+    mpfr_init2(c->u, 64);
+    /* u = 2^-p for a format of precision p (round to nearest) */
+    mpfr_set_ui_2exp(c->u, 1, -(long)optref_format_prec(fmt), MPFR_RNDN);
+}
+
+void rerr_ctx_clear(rerr_ctx *c)
+{
+    mpfr_clear(c->u);
+}
+
+void rerr_init(const rerr_ctx *c, rerr *x)
+{
+    mpfr_inits2(c->prec, x->v, x->e, (mpfr_ptr)0);
+    mpfr_set_zero(x->v, 1);
+    mpfr_set_zero(x->e, 1);
+}
+
+void rerr_clear(rerr *x)
+{
+    mpfr_clears(x->v, x->e, (mpfr_ptr)0);
+}
+
+void rerr_exact(rerr *x, mpfr_srcptr v)
+{
+    mpfr_set(x->v, v, MPFR_RNDN);
+    mpfr_set_zero(x->e, 1);
+}
+
+void rerr_exact_d(rerr *x, double v)
+{
+    mpfr_set_d(x->v, v, MPFR_RNDN);
+    mpfr_set_zero(x->e, 1);
+}
+
+void rerr_rounded(const rerr_ctx *c, rerr *x, mpfr_srcptr v)
+{
+    (void)c;
+    mpfr_set(x->v, v, MPFR_RNDN);
+    mpfr_abs(x->e, v, MPFR_RNDU);
+}
+
+void rerr_copy(rerr *r, const rerr *a)
+{
+    mpfr_set(r->v, a->v, MPFR_RNDN);
+    mpfr_set(r->e, a->e, MPFR_RNDU);
+}
+
+/* r->e += |r->v|: the operation's own rounding. */
+static void add_own_rounding(rerr *r)
+{
+    if (mpfr_sgn(r->v) >= 0)
+        mpfr_add(r->e, r->e, r->v, MPFR_RNDU);
+    else
+        mpfr_sub(r->e, r->e, r->v, MPFR_RNDU);
+}
+
+void rerr_add(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
+{
+    mpfr_t e;
+    mpfr_init2(e, c->prec);
+    mpfr_add(e, a->e, b->e, MPFR_RNDU);
+    mpfr_add(r->v, a->v, b->v, MPFR_RNDN);
+    mpfr_swap(r->e, e);
+    add_own_rounding(r);
+    mpfr_clear(e);
+}
+
+void rerr_sub(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
+{
+    mpfr_t e;
+    mpfr_init2(e, c->prec);
+    mpfr_add(e, a->e, b->e, MPFR_RNDU);
+    mpfr_sub(r->v, a->v, b->v, MPFR_RNDN);
+    mpfr_swap(r->e, e);
+    add_own_rounding(r);
+    mpfr_clear(e);
+}
+
+void rerr_mul(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
+{
+    mpfr_t e, t;
+    mpfr_inits2(c->prec, e, t, (mpfr_ptr)0);
+    mpfr_abs(t, b->v, MPFR_RNDN);
+    mpfr_mul(e, a->e, t, MPFR_RNDU);   /* e_a |b| */
+    mpfr_abs(t, a->v, MPFR_RNDN);
+    mpfr_mul(t, t, b->e, MPFR_RNDU);   /* |a| e_b */
+    mpfr_add(e, e, t, MPFR_RNDU);
+    mpfr_mul(r->v, a->v, b->v, MPFR_RNDN);
+    mpfr_swap(r->e, e);
+    add_own_rounding(r);
+    mpfr_clears(e, t, (mpfr_ptr)0);
+}
+
+void rerr_div(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
+{
+    mpfr_t e, t, ab;
+    mpfr_inits2(c->prec, e, t, ab, (mpfr_ptr)0);
+    mpfr_abs(t, b->v, MPFR_RNDD);
+    mpfr_div(e, a->e, t, MPFR_RNDU);          /* e_a / |b| */
+    mpfr_div(ab, a->v, b->v, MPFR_RNDN);
+    mpfr_abs(ab, ab, MPFR_RNDU);
+    mpfr_mul(ab, ab, b->e, MPFR_RNDU);
+    mpfr_div(ab, ab, t, MPFR_RNDU);           /* |a / b| e_b / |b| */
+    mpfr_add(e, e, ab, MPFR_RNDU);
+    mpfr_div(r->v, a->v, b->v, MPFR_RNDN);
+    mpfr_swap(r->e, e);
+    add_own_rounding(r);
+    mpfr_clears(e, t, ab, (mpfr_ptr)0);
+}
+
+void rerr_div0(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
+{
+    if (mpfr_zero_p(b->v) && mpfr_zero_p(a->v)) {
+        mpfr_set_zero(r->v, 1);
+        mpfr_set_zero(r->e, 1);
+        return;
+    }
+    rerr_div(c, r, a, b);
+}
+
+void rerr_sqrt(const rerr_ctx *c, rerr *r, const rerr *a)
+{
+    mpfr_t e, t;
+    mpfr_inits2(c->prec, e, t, (mpfr_ptr)0);
+    /* |sqrt(a + d) - sqrt(a)| <= min(|d| / (2 sqrt a), sqrt |d|), d = u e_a */
+    mpfr_div(e, a->e, c->u, MPFR_RNDU);
+    mpfr_sqrt(e, e, MPFR_RNDU);               /* sqrt(e_a / u) */
+    mpfr_sqrt(r->v, a->v, MPFR_RNDN);
+    if (mpfr_sgn(r->v) > 0) {
+        mpfr_mul_2ui(t, r->v, 1, MPFR_RNDD);
+        mpfr_div(t, a->e, t, MPFR_RNDU);      /* e_a / (2 sqrt a) */
+        mpfr_min(e, e, t, MPFR_RNDU);
+    }
+    mpfr_swap(r->e, e);
+    add_own_rounding(r);
+    mpfr_clears(e, t, (mpfr_ptr)0);
+}
+
+void rerr_neg(rerr *r, const rerr *a)
+{
+    mpfr_neg(r->v, a->v, MPFR_RNDN);
+    mpfr_set(r->e, a->e, MPFR_RNDU);
+}
+
+void rerr_abs(rerr *r, const rerr *a)
+{
+    mpfr_abs(r->v, a->v, MPFR_RNDN);
+    mpfr_set(r->e, a->e, MPFR_RNDU);
+}
+
+/* |v| <= u e: the backend's value may have either sign. */
+static int within_bound(const rerr_ctx *c, mpfr_srcptr v, mpfr_srcptr e)
+{
+    mpfr_t t;
+    mpfr_init2(t, mpfr_get_prec(e));
+    mpfr_mul(t, e, c->u, MPFR_RNDU);
+    int within = mpfr_cmpabs(v, t) <= 0;
+    mpfr_clear(t);
+    return within;
+}
+
+void rerr_sign(rerr_ctx *c, rerr *r, const rerr *a)
+{
+    int near = within_bound(c, a->v, a->e);
+    int s = mpfr_sgn(a->v);
+    mpfr_set_si(r->v, s, MPFR_RNDN);
+    if (near) {
+        c->near++;
+        mpfr_ui_div(r->e, 2, c->u, MPFR_RNDU); /* the jump 2, in units of u */
+    } else {
+        mpfr_set_zero(r->e, 1);
+    }
+}
+
+static void choose(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b, int want_max)
+{
+    mpfr_t d, eb;
+    mpfr_inits2(c->prec, d, eb, (mpfr_ptr)0);
+    mpfr_sub(d, a->v, b->v, MPFR_RNDN);
+    mpfr_add(eb, a->e, b->e, MPFR_RNDU);
+    int near = within_bound(c, d, eb);
+    int pick_a = want_max ? mpfr_cmp(a->v, b->v) >= 0 : mpfr_cmp(a->v, b->v) <= 0;
+    const rerr *p = pick_a ? a : b;
+    mpfr_set(r->v, p->v, MPFR_RNDN);
+    if (near) {
+        /* either operand may come out: the larger bound plus their gap */
+        c->near++;
+        mpfr_max(eb, a->e, b->e, MPFR_RNDU);
+        mpfr_abs(d, d, MPFR_RNDU);
+        mpfr_div(d, d, c->u, MPFR_RNDU);
+        mpfr_add(r->e, eb, d, MPFR_RNDU);
+    } else {
+        mpfr_set(r->e, p->e, MPFR_RNDU);
+    }
+    mpfr_clears(d, eb, (mpfr_ptr)0);
+}
+
+void rerr_max(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
+{
+    choose(c, r, a, b, 1);
+}
+
+void rerr_min(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
+{
+    choose(c, r, a, b, 0);
+}
+
+/* ---- matrices ---- */
+
+optref_status rerr_mat_init(const rerr_ctx *c, rerr_mat *X, size_t rows, size_t cols)
+{
+    optref_status st = mpmat_init(X->v, rows, cols, c->prec);
+    if (st != OPTREF_OK)
+        return st;
+    if ((st = mpmat_init(X->e, rows, cols, c->prec)) != OPTREF_OK)
+        mpmat_clear(X->v);
+    return st;
+}
+
+void rerr_mat_clear(rerr_mat *X)
+{
+    mpmat_clear(X->v);
+    mpmat_clear(X->e);
+}
+
+void rerr_mat_exact(rerr_mat *X, mpmat_srcptr A)
+{
+    mpmat_set(X->v, A);
+    mpmat_zero(X->e);
+}
+
+static void mat_abs(mpmat_ptr B, mpmat_srcptr A)
+{
+    for (size_t k = 0; k < A->rows * A->cols; k++)
+        mpfr_abs(B->e + k, A->e + k, MPFR_RNDU);
+}
+
+typedef optref_status (*product_fn)(mpmat_ptr, mpmat_srcptr, mpmat_srcptr);
+
+/* C = op(A) op(B) with e_C = e_A |B| + |A| e_B + k |A||B| (k the inner
+ * dimension; gamma_k = k u / (1 - k u) to first order). */
+static optref_status product(const rerr_ctx *c, rerr_mat *C, const rerr_mat *A,
+                             const rerr_mat *B, product_fn mul, size_t k)
+{
+    mpmat_t aA, aB, T;
+    optref_status st = mpmat_init(aA, A->v->rows, A->v->cols, c->prec);
+    if (st == OPTREF_OK)
+        st = mpmat_init(aB, B->v->rows, B->v->cols, c->prec);
+    if (st == OPTREF_OK)
+        st = mpmat_init(T, C->v->rows, C->v->cols, c->prec);
+    if (st != OPTREF_OK)
+        return st;
+    mat_abs(aA, A->v);
+    mat_abs(aB, B->v);
+    st = mul(T, aA, aB);                       /* |A||B| */
+    if (st == OPTREF_OK) {
+        mpfr_t kk;
+        mpfr_init2(kk, 64);
+        mpfr_set_ui(kk, (unsigned long)k, MPFR_RNDN);
+        mpmat_scale(T, T, kk);
+        mpfr_clear(kk);
+        mpmat_t P;
+        mpmat_init(P, C->v->rows, C->v->cols, c->prec);
+        mul(P, A->e, aB);                      /* e_A |B| */
+        mpmat_add(T, T, P);
+        mul(P, aA, B->e);                      /* |A| e_B */
+        mpmat_add(T, T, P);
+        mpmat_clear(P);
+        st = mul(C->v, A->v, B->v);
+        mpmat_set(C->e, T);
+    }
+    mpmat_clear(aA), mpmat_clear(aB), mpmat_clear(T);
+    return st;
+}
+
+optref_status rerr_mat_mul(const rerr_ctx *c, rerr_mat *C, const rerr_mat *A, const rerr_mat *B)
+{
+    return product(c, C, A, B, mpmat_mul, A->v->cols);
+}
+
+optref_status rerr_mat_mul_tn(const rerr_ctx *c, rerr_mat *C, const rerr_mat *A, const rerr_mat *B)
+{
+    return product(c, C, A, B, mpmat_mul_tn, A->v->rows);
+}
+
+optref_status rerr_mat_mul_nt(const rerr_ctx *c, rerr_mat *C, const rerr_mat *A, const rerr_mat *B)
+{
+    return product(c, C, A, B, mpmat_mul_nt, A->v->cols);
+}
+
+void rerr_mat_get(rerr *x, const rerr_mat *X, size_t i, size_t j)
+{
+    mpfr_set(x->v, mpmat_entry(X->v, i, j), MPFR_RNDN);
+    mpfr_set(x->e, mpmat_entry(X->e, i, j), MPFR_RNDU);
+}
+
+void rerr_mat_set(rerr_mat *X, size_t i, size_t j, const rerr *x)
+{
+    mpfr_set(mpmat_entry(X->v, i, j), x->v, MPFR_RNDN);
+    mpfr_set(mpmat_entry(X->e, i, j), x->e, MPFR_RNDU);
+}

@@ -1,0 +1,338 @@
+/* Level 1 of the conformance gate: the teacher-forced step (include/optref/conform.h).
+ *
+ * For step k of a case: the teacher (the reference at TEACHER_PREC bits)
+ * holds W_{k-1} and its state; the gradient G_k comes from the problem's
+ * oracle at W_{k-1}. Those are rounded to the backend's format (and the
+ * learning rate to binary64): these rounded values are the step's exact
+ * inputs. The reference steps from them (the answer), the running error
+ * bound of that step gives the scale, and the backend steps from the same
+ * inputs. Then the teacher takes its own exact step and the next k begins.
+ * Oracle answers beyond G (SAM's G2, Sophia's H u) are inputs too: computed
+ * by the reference, rounded, and handed to both. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bounds.h"
+#include "optref/conform.h"
+#include "optref/problem.h"
+
+#define TEACHER_PREC 256
+
+/* ---- oracle answers as inputs ---- */
+
+typedef struct {
+    const problem *P;
+    oracle_kind kind;
+    size_t batch;
+    uint64_t t;
+    int record;       /* round the answers to fmt and keep them (else: the teacher's, exact) */
+    optref_format fmt;
+    mpmat_t G2, HU;   /* the rounded answers, filled by the reference's calls */
+    int have_G2, have_HU;
+} answers;
+
+static optref_status ref_gradient_at(void *ctx, mpmat_ptr G, mpmat_srcptr X)
+{
+    answers *a = ctx;
+    optref_status st = oracle_gradient(G, a->P, a->kind, a->batch, a->t, X);
+    if (st == OPTREF_OK && a->record) {
+        mpmat_round_format(G, a->fmt);
+        mpmat_set(a->G2, G);
+        a->have_G2 = 1;
+    }
+    return st;
+}
+
+static optref_status ref_hvp(void *ctx, mpmat_ptr HU, mpmat_srcptr X, mpmat_srcptr U)
+{
+    answers *a = ctx;
+    (void)X;
+    optref_status st = problem_apply_H(HU, a->P, U);
+    if (st == OPTREF_OK && a->record) {
+        mpmat_round_format(HU, a->fmt);
+        mpmat_set(a->HU, HU);
+        a->have_HU = 1;
+    }
+    return st;
+}
+
+/* The backend receives the same answers the reference computed. */
+typedef struct {
+    answers *a;
+    fast_backend b;
+} fast_answers;
+
+static optref_status fast_gradient_at(void *ctx, void *G, const void *X)
+{
+    fast_answers *f = ctx;
+    (void)X;
+    if (!f->a->have_G2)
+        return optref_fail(OPTREF_EINVAL, "conform: the backend asked for a gradient the "
+                           "reference did not");
+    fast_from_mpmat(G, f->b, f->a->G2);
+    return OPTREF_OK;
+}
+
+static optref_status fast_hvp(void *ctx, void *HU, const void *X, const void *U)
+{
+    fast_answers *f = ctx;
+    (void)X, (void)U;
+    if (!f->a->have_HU)
+        return optref_fail(OPTREF_EINVAL, "conform: the backend asked for a Hessian-vector "
+                           "product the reference did not");
+    fast_from_mpmat(HU, f->b, f->a->HU);
+    return OPTREF_OK;
+}
+
+/* ---- the tensors compared: W, the state, the base's state ---- */
+
+typedef struct {
+    char name[24];
+    mpmat_ptr ref;  /* the reference's value after the step */
+    mpmat_ptr fast; /* the backend's value, exactly */
+} tensor_pair;
+
+static size_t count_tensors(const ref_opt *o)
+{
+    return o->info->nstate + (o->base != NULL ? count_tensors(o->base) : 0);
+}
+
+static void list_state(tensor_pair *t, size_t *n, const ref_opt *r, const ref_opt *f,
+                       const char *prefix)
+{
+    for (size_t i = 0; i < r->info->nstate; i++, (*n)++) {
+        snprintf(t[*n].name, sizeof t[*n].name, "%s%s", prefix, r->info->state[i].name);
+        t[*n].ref = r->state[i];
+        t[*n].fast = f->state[i];
+    }
+    if (r->base != NULL)
+        list_state(t, n, r->base, f->base, "base.");
+}
+
+/* dst's state and t := src's, rounded to fmt (the base's too). */
+static void round_state(ref_opt *dst, const ref_opt *src, optref_format fmt)
+{
+    dst->t = src->t;
+    for (size_t i = 0; i < src->info->nstate; i++) {
+        mpmat_set(dst->state[i], src->state[i]);
+        mpmat_round_format(dst->state[i], fmt);
+    }
+    if (src->base != NULL)
+        round_state(dst->base, src->base, fmt);
+}
+
+static double to_double(mpfr_srcptr x)
+{
+    return mpfr_get_d(x, MPFR_RNDN);
+}
+
+/* Compares one tensor; updates res with the worst ratio. Returns 0, or -1
+ * when the bound model disagrees with the reference (a bug in a bound). */
+static int compare(conform_result *res, const rerr_ctx *c, const char *opt, unsigned step,
+                   const char *name, mpmat_srcptr ref, mpmat_srcptr fast, const rerr_mat *bound)
+{
+    mpfr_t err, scale, ratio, t;
+    mpfr_inits2(64, err, scale, ratio, t, (mpfr_ptr)0);
+    int ok = 0;
+    for (size_t k = 0; k < ref->rows * ref->cols; k++) {
+        /* the bound's own value must be the reference's: the model is the formula */
+        mpfr_sub(t, bound->v->e + k, ref->e + k, MPFR_RNDA);
+        mpfr_abs(t, t, MPFR_RNDU);
+        mpfr_mul_2si(scale, bound->e->e + k, -(long)(c->prec / 2), MPFR_RNDU);
+        mpfr_mul(scale, scale, c->u, MPFR_RNDU);
+        mpfr_abs(err, ref->e + k, MPFR_RNDU);
+        mpfr_mul_2si(err, err, -(long)(c->prec / 2), MPFR_RNDU);
+        mpfr_add(scale, scale, err, MPFR_RNDU);
+        if (mpfr_cmp(t, scale) > 0 && ok == 0) {
+            fprintf(stderr, "conform: the bound of %s disagrees with the reference at step %u, "
+                    "%s[%zu][%zu]\n", opt, step, name, k / ref->cols, k % ref->cols);
+            ok = -1;
+        }
+        mpfr_sub(err, fast->e + k, ref->e + k, MPFR_RNDA);
+        mpfr_abs(err, err, MPFR_RNDU);
+        mpfr_mul(scale, bound->e->e + k, c->u, MPFR_RNDN);
+        if (mpfr_zero_p(scale))
+            mpfr_set_inf(ratio, mpfr_zero_p(err) ? -1 : 1);
+        else
+            mpfr_div(ratio, err, scale, MPFR_RNDU);
+        double r = mpfr_inf_p(ratio) && mpfr_sgn(ratio) < 0 ? 0.0 : to_double(ratio);
+        res->compared++;
+        if (r > res->ratio || (res->tensor[0] == '\0')) {
+            res->ratio = r;
+            res->step = step;
+            snprintf(res->tensor, sizeof res->tensor, "%s", name);
+            res->row = k / ref->cols;
+            res->col = k % ref->cols;
+            res->ref = to_double(ref->e + k);
+            res->observed = to_double(fast->e + k);
+            res->error = to_double(err);
+            res->scale = to_double(scale);
+        }
+    }
+    mpfr_clears(err, scale, ratio, t, (mpfr_ptr)0);
+    return ok;
+}
+
+typedef struct {
+    problem P;
+    ref_opt *teacher, *rin, *rout, *fout;
+    fast_opt *fast;
+    mpmat_t W, G, Win, Gin, Wref, Wfast;
+    void *Wbuf, *Gbuf;
+    answers ans;
+    rerr_mat *bounds;
+    tensor_pair *pairs;
+    size_t ntensors;
+} run_state;
+
+static void run_state_clear(run_state *s)
+{
+    ref_opt_free(s->teacher), ref_opt_free(s->rin), ref_opt_free(s->rout), ref_opt_free(s->fout);
+    fast_opt_free(s->fast);
+    mpmat_clear(s->W), mpmat_clear(s->G), mpmat_clear(s->Win), mpmat_clear(s->Gin);
+    mpmat_clear(s->Wref), mpmat_clear(s->Wfast);
+    mpmat_clear(s->ans.G2), mpmat_clear(s->ans.HU);
+    free(s->Wbuf), free(s->Gbuf);
+    if (s->bounds != NULL)
+        for (size_t i = 0; i <= s->ntensors; i++)
+            rerr_mat_clear(&s->bounds[i]);
+    free(s->bounds);
+    free(s->pairs);
+    problem_clear(&s->P);
+}
+
+static optref_status make_problem(const conform_case *c, problem *P)
+{
+    const problem_info *pi = problem_info_find(c->problem);
+    if (pi == NULL)
+        return optref_fail(OPTREF_ENOTFOUND, "conform: unknown problem '%s'", c->problem);
+    param_set ps;
+    optref_status st = param_set_init(&ps, pi->params, pi->nparams);
+    for (size_t i = 0; st == OPTREF_OK && i < 4 && c->problem_options[i] != NULL; i++)
+        st = param_set_parse(&ps, c->problem_options[i]);
+    if (st == OPTREF_OK)
+        st = problem_create(P, c->problem, c->seed, TEACHER_PREC, &ps);
+    param_set_clear(&ps);
+    return st;
+}
+
+static size_t count_options(const conform_case *c)
+{
+    size_t n = 0;
+    while (n < 8 && c->options[n] != NULL)
+        n++;
+    return n;
+}
+
+optref_status conform_step_level(const conform_case *c, fast_backend b, conform_result *res)
+{
+    memset(res, 0, sizeof *res);
+    const bound_entry *be = bound_find(c->opt);
+    if (be == NULL)
+        return optref_fail(OPTREF_ENOTFOUND, "conform: no error bound for %s", c->opt);
+    const oracle_info *oi = oracle_info_find(c->oracle);
+    if (oi == NULL || oi->kind == ORACLE_HVP)
+        return optref_fail(OPTREF_ENOTFOUND, "conform: unknown oracle '%s'", c->oracle);
+    res->threshold = be->threshold;
+    optref_format fmt = fast_backend_format(b);
+    size_t nopt = count_options(c);
+    run_state s;
+    memset(&s, 0, sizeof s);
+    optref_status st = make_problem(c, &s.P);
+    if (st != OPTREF_OK)
+        return st;
+    size_t m = s.P.d, n = s.P.p;
+    const char *const *opts = c->options;
+    if ((st = ref_opt_create(&s.teacher, c->opt, m, n, TEACHER_PREC, opts, nopt)) == OPTREF_OK &&
+        (st = ref_opt_create(&s.rin, c->opt, m, n, TEACHER_PREC, opts, nopt)) == OPTREF_OK &&
+        (st = ref_opt_create(&s.rout, c->opt, m, n, TEACHER_PREC, opts, nopt)) == OPTREF_OK &&
+        (st = ref_opt_create(&s.fout, c->opt, m, n, TEACHER_PREC, opts, nopt)) == OPTREF_OK)
+        st = fast_opt_create(&s.fast, b, c->opt, m, n, opts, nopt);
+    mpmat_ptr mats[] = {s.W, s.G, s.Win, s.Gin, s.Wref, s.Wfast, s.ans.G2, s.ans.HU};
+    for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++)
+        if (st == OPTREF_OK)
+            st = mpmat_init(mats[i], m, n, TEACHER_PREC);
+    size_t bytes = m * n * fast_backend_size(b);
+    if (st == OPTREF_OK && ((s.Wbuf = malloc(bytes)) == NULL || (s.Gbuf = malloc(bytes)) == NULL))
+        st = optref_fail(OPTREF_ENOMEM, "conform: out of memory");
+    rerr_ctx ctx;
+    rerr_ctx_init(&ctx, TEACHER_PREC, fmt);
+    if (st == OPTREF_OK) {
+        s.ntensors = count_tensors(s.teacher);
+        s.bounds = calloc(s.ntensors + 1, sizeof *s.bounds);
+        s.pairs = calloc(s.ntensors + 1, sizeof *s.pairs);
+        if (s.bounds == NULL || s.pairs == NULL)
+            st = optref_fail(OPTREF_ENOMEM, "conform: out of memory");
+    }
+    if (st == OPTREF_OK) {
+        size_t k = 0;
+        list_state(s.pairs + 1, &k, s.rout, s.fout, "");
+        snprintf(s.pairs[0].name, sizeof s.pairs[0].name, "W");
+        s.pairs[0].ref = s.Wref;
+        s.pairs[0].fast = s.Wfast;
+        for (size_t i = 0; st == OPTREF_OK && i <= s.ntensors; i++)
+            st = rerr_mat_init(&ctx, &s.bounds[i], s.pairs[i].ref->rows, s.pairs[i].ref->cols);
+    }
+    mpfr_t eta;
+    mpfr_init2(eta, TEACHER_PREC);
+    if (st == OPTREF_OK && (st = param_parse_real(eta, c->lr)) == OPTREF_OK)
+        mpmat_set(s.W, s.P.X0);
+    s.ans.P = &s.P;
+    s.ans.kind = oi->kind;
+    s.ans.batch = c->batch;
+    s.ans.fmt = fmt;
+    s.ans.record = 1;
+    int model_ok = 1;
+    for (unsigned k = 1; st == OPTREF_OK && k <= c->steps; k++) {
+        /* the step's exact inputs: the teacher's values rounded */
+        if ((st = oracle_gradient(s.G, &s.P, oi->kind, c->batch, k, s.W)) != OPTREF_OK)
+            break;
+        mpmat_set(s.Win, s.W), mpmat_round_format(s.Win, fmt);
+        mpmat_set(s.Gin, s.G), mpmat_round_format(s.Gin, fmt);
+        round_state(s.rin, s.teacher, fmt);
+        round_state(s.rout, s.teacher, fmt);
+        s.ans.t = k;
+        s.ans.have_G2 = s.ans.have_HU = 0;
+        ref_oracle rorc = {&s.ans, c->seed, ref_gradient_at, ref_hvp};
+        /* the reference's answer from the rounded inputs */
+        mpmat_set(s.Wref, s.Win);
+        if ((st = ref_opt_step(s.rout, s.Wref, s.Gin, eta, &rorc)) != OPTREF_OK)
+            break;
+        /* the backend from the same inputs */
+        fast_from_mpmat(s.Wbuf, b, s.Win);
+        fast_from_mpmat(s.Gbuf, b, s.Gin);
+        if ((st = fast_opt_load_ref(s.fast, s.rin)) != OPTREF_OK)
+            break;
+        fast_answers fa = {&s.ans, b};
+        fast_oracle forc = {&fa, c->seed, fast_gradient_at, fast_hvp};
+        if ((st = fast_opt_step(s.fast, s.Wbuf, s.Gbuf, to_double(eta), &forc)) != OPTREF_OK)
+            break;
+        fast_to_mpmat(s.Wfast, b, s.Wbuf);
+        if ((st = fast_opt_store_ref(s.fout, s.fast)) != OPTREF_OK)
+            break;
+        /* the scale of every output element */
+        bound_input bi = {s.rin, s.Win, s.Gin, eta, s.ans.have_G2 ? s.ans.G2 : NULL,
+                          s.ans.have_HU ? s.ans.HU : NULL};
+        if ((st = be->fn(&ctx, &bi, s.bounds)) != OPTREF_OK)
+            break;
+        for (size_t i = 0; i <= s.ntensors; i++)
+            if (compare(res, &ctx, c->opt, k, s.pairs[i].name, s.pairs[i].ref, s.pairs[i].fast,
+                        &s.bounds[i]) != 0)
+                model_ok = 0;
+        /* the teacher's own exact step, with exact oracle answers */
+        s.ans.record = 0;
+        st = ref_opt_step(s.teacher, s.W, s.G, eta, &rorc);
+        s.ans.record = 1;
+    }
+    res->near = ctx.near;
+    res->passed = st == OPTREF_OK && model_ok && res->ratio <= res->threshold;
+    if (st == OPTREF_OK && !model_ok)
+        st = optref_fail(OPTREF_EINVAL, "conform: the error bound of %s does not model its step",
+                         c->opt);
+    mpfr_clear(eta);
+    rerr_ctx_clear(&ctx);
+    run_state_clear(&s);
+    return st;
+}

@@ -1,0 +1,60 @@
+/* The conformance gate (spec/conformance.md): how far a backend lands from
+ * the reference, relative to what its arithmetic could possibly achieve.
+ *
+ * Level 1, the teacher-forced step: the reference runs a case at its
+ * working precision (the teacher); before each of its steps, the state,
+ * parameter, gradient (and oracle answers) are rounded to the backend's
+ * format; the backend takes one step from them, the reference recomputes the
+ * same step exactly from the same rounded inputs, and a running error bound
+ * of that step (conformance/rerr.h) gives each output element its scale.
+ * ratio = |backend - reference| / (u scale); a case passes when every ratio
+ * is at most the optimizer's threshold (derived in proofs/). */
+#ifndef OPTREF_CONFORM_H
+#define OPTREF_CONFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "optref/fast.h"
+
+/* One case: an optimizer with options on a problem, for some steps. */
+typedef struct {
+    const char *name;         /* case label, e.g. "adam/trace-het" */
+    const char *opt;
+    const char *options[8];   /* key=value, NULL-terminated */
+    const char *problem;
+    const char *problem_options[4];
+    uint64_t seed;
+    const char *oracle;       /* exact, rows-sq, rows-norm, gauss */
+    unsigned batch;
+    unsigned steps;
+    const char *lr;           /* the learning rate of every step (const schedule) */
+} conform_case;
+
+/* The worst comparison of a (case, backend), and where it happened. */
+typedef struct {
+    double ratio;             /* worst |backend - ref| / (u scale) */
+    double threshold;
+    unsigned long near;       /* elements near a discontinuity (either outcome accepted) */
+    unsigned long compared;   /* elements compared */
+    /* the worst element */
+    unsigned step;
+    char tensor[24];
+    size_t row, col;
+    double ref, observed, error, scale;
+    int passed;
+} conform_result;
+
+/* Runs level 1 of a case on a backend. Returns OPTREF_OK when the case
+ * could be judged (res->passed says the verdict), an error otherwise (bad
+ * case, unsupported optimizer, no bound for it). */
+optref_status conform_step_level(const conform_case *c, fast_backend b, conform_result *res);
+
+/* A bound exists for this optimizer (conformance/bounds.c). */
+int conform_has_bound(const char *opt);
+
+/* The suites: "quick", "default", "full". Returns the number of cases and
+ * sets *cases, or 0 for an unknown suite. */
+size_t conform_suite(const char *name, const conform_case **cases);
+
+#endif

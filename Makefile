@@ -65,6 +65,22 @@ $(BUILD)/liboptref.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# The test library of mutants (fast/mutants.h): the binary64 instances of
+# fast/cpu/ built with -DOPTREF_MUTANTS in place of the correct ones.
+MUTANT_OBJ = $(FAST_TPL:%.c=$(BUILD)/obj/mutants/%.64.o)
+$(BUILD)/obj/mutants/%.64.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DFAST_REAL_BITS=64 -DOPTREF_MUTANTS $(CFLAGS) -c $< -o $@
+
+$(BUILD)/liboptref-mutants.a: $(filter-out $(FAST_TPL:%.c=$(BUILD)/obj/%.64.o),$(LIB_OBJ)) $(MUTANT_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/conformance/tests/t-mutants: $(BUILD)/obj/conformance/tests/t-mutants.o $(TEST_SUPPORT_OBJ) \
+		$(BUILD)/liboptref-mutants.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/liboptref-mutants.a $(TESTLIBS) $(LDLIBS)
+
 $(BUILD)/liboptref.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,liboptref.so.0 -o $@ $^ $(LDLIBS)
 

@@ -126,8 +126,9 @@ int cmd_conform(int argc, char **argv)
     if (check_list(backend_list, 1, bad, sizeof bad) != 0)
         return cli_usage_error("conform", "unknown backend '%s' (available: cpu64, cpu32)", bad);
     const conform_case *cases;
-    size_t ncases = conform_suite(suite, &cases);
-    if (ncases == 0)
+    size_t ncases = conform_cases(&cases);
+    int tier = conform_suite_tier(suite);
+    if (tier < 0)
         return cli_usage_error("conform", "unknown suite '%s' (quick, default, full)", suite);
 
     row *rows = calloc(ncases * FAST_BACKEND_COUNT, sizeof *rows);
@@ -138,7 +139,7 @@ int cmd_conform(int argc, char **argv)
     int progress = isatty(STDERR_FILENO);
     printf("optref conform: suite %s, level step (teacher-forced)\n", suite);
     for (size_t k = 0; rc == EXIT_PASS && k < ncases; k++) {
-        if (!in_list(opt_list, cases[k].opt))
+        if (!in_list(opt_list, cases[k].opt) || (int)cases[k].tier > tier)
             continue;
         for (int bi = 0; rc == EXIT_PASS && bi < FAST_BACKEND_COUNT; bi++) {
             fast_backend b = (fast_backend)bi;

@@ -20,6 +20,7 @@
 /* One case: an optimizer with options on a problem, for some steps. */
 typedef struct {
     const char *name;         /* case label, e.g. "adam/trace-het" */
+    unsigned tier;            /* 0: in every suite; 1: default and full; 2: full only */
     const char *opt;
     const char *options[8];   /* key=value, NULL-terminated */
     const char *problem;
@@ -53,8 +54,10 @@ optref_status conform_step_level(const conform_case *c, fast_backend b, conform_
 /* A bound exists for this optimizer (conformance/bounds.c). */
 int conform_has_bound(const char *opt);
 
-/* The suites: "quick", "default", "full". Returns the number of cases and
- * sets *cases, or 0 for an unknown suite. */
-size_t conform_suite(const char *name, const conform_case **cases);
+/* Every case (conformance/suite.c); returns their number. */
+size_t conform_cases(const conform_case **cases);
+/* The tier of a suite: "quick" 0, "default" 1, "full" 2; -1 if unknown. A
+ * suite runs the cases whose tier is at most its own. */
+int conform_suite_tier(const char *name);
 
 #endif

@@ -7,18 +7,24 @@
 #include "optref/fast.h"
 #include "rerr.h"
 
-/* The inputs of one step, exact: every value is representable in the backend's format. */
+/* The inputs of one step. Values are the reference's; each carries the bound
+ * of what the backend may hold instead: zero in a teacher-forced step
+ * (level 1: the inputs are the rounded teacher state, exactly representable),
+ * the previous step's output bounds in an open-loop trajectory (level 2).
+ * Bound functions read every input through these rerr matrices. */
 typedef struct {
-    const ref_opt *in;   /* options and the state before the step; in->t steps done */
-    mpmat_srcptr W, G;
-    mpfr_srcptr eta;     /* the learning rate, a binary64 value */
-    mpmat_srcptr G2;     /* SAM's gradient at W + E, or NULL */
-    mpmat_srcptr HU;     /* Sophia's H u, or NULL */
+    const ref_opt *in;     /* options, and t: in->t steps done before this one */
+    const rerr_mat *W;     /* the parameter */
+    const rerr_mat *G;     /* the gradient */
+    const rerr_mat *state; /* the state tensors in the order of out[1..] below */
+    mpfr_srcptr eta;       /* the learning rate, a binary64 value */
+    const rerr_mat *G2;    /* SAM's gradient at W + E, or NULL */
+    const rerr_mat *HU;    /* Sophia's H u, or NULL */
 } bound_input;
 
 /* Fills out[0] (W after the step) and out[1 + i] (state tensor i after the
  * step; a wrapper's base's tensors follow its own), each initialised by the
- * caller at its shape. */
+ * caller at its shape. out may not alias the inputs. */
 typedef optref_status (*bound_fn)(rerr_ctx *c, const bound_input *in, rerr_mat *out);
 
 typedef struct {

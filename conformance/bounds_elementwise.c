@@ -27,12 +27,12 @@ optref_status bound_sgd(rerr_ctx *c, const bound_input *in, rerr_mat *out)
     learning_rate(c, &lr, in->eta);
     int nesterov = ref_opt_bool(o, "nesterov"), first = o->t + 1 == 1;
     int momentum = !mpfr_zero_p(mu.v);
-    mpmat_srcptr B = ref_opt_state(o, "B");
+    const rerr_mat *B = &in->state[0];
     for (size_t i = 0; i < o->m; i++)
         for (size_t j = 0; j < o->n; j++) {
-            rerr_exact(&w, mpmat_entry(in->W, i, j));
-            rerr_exact(&g, mpmat_entry(in->G, i, j));
-            rerr_exact(&b, mpmat_entry(B, i, j));
+            rerr_mat_get(&w, in->W, i, j);
+            rerr_mat_get(&g, in->G, i, j);
+            rerr_mat_get(&b, B, i, j);
             rerr_mul(c, &t, &lambda, &w);
             rerr_add(c, &g, &g, &t);                 /* G + lambda W */
             rerr_copy(&d, &g);

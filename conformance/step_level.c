@@ -182,10 +182,14 @@ typedef struct {
     mpmat_t W, G, Win, Gin, Wref, Wfast;
     void *Wbuf, *Gbuf;
     answers ans;
-    rerr_mat *bounds;
-    tensor_pair *pairs;
+    rerr_mat *bounds;  /* out: W, then the state tensors */
+    rerr_mat *inputs;  /* in: W, G, G2, HU, then the state tensors (all exact here) */
+    tensor_pair *pairs;    /* W and the state after the step: reference and backend */
+    tensor_pair *in_state; /* the state before the step (the rounded teacher's) */
     size_t ntensors;
 } run_state;
+
+enum { IN_W, IN_G, IN_G2, IN_HU, IN_STATE };
 
 static void run_state_clear(run_state *s)
 {
@@ -198,9 +202,25 @@ static void run_state_clear(run_state *s)
     if (s->bounds != NULL)
         for (size_t i = 0; i <= s->ntensors; i++)
             rerr_mat_clear(&s->bounds[i]);
+    if (s->inputs != NULL)
+        for (size_t i = 0; i < IN_STATE + s->ntensors; i++)
+            rerr_mat_clear(&s->inputs[i]);
     free(s->bounds);
+    free(s->inputs);
+    free(s->in_state);
     free(s->pairs);
     problem_clear(&s->P);
+}
+
+/* The bound's inputs of a teacher-forced step: the rounded values, exact. */
+static void set_inputs(run_state *s)
+{
+    rerr_mat_exact(&s->inputs[IN_W], s->Win);
+    rerr_mat_exact(&s->inputs[IN_G], s->Gin);
+    rerr_mat_exact(&s->inputs[IN_G2], s->ans.G2);
+    rerr_mat_exact(&s->inputs[IN_HU], s->ans.HU);
+    for (size_t i = 0; i < s->ntensors; i++)
+        rerr_mat_exact(&s->inputs[IN_STATE + i], s->in_state[i].ref);
 }
 
 static optref_status make_problem(const conform_case *c, problem *P)
@@ -262,18 +282,27 @@ optref_status conform_step_level(const conform_case *c, fast_backend b, conform_
     if (st == OPTREF_OK) {
         s.ntensors = count_tensors(s.teacher);
         s.bounds = calloc(s.ntensors + 1, sizeof *s.bounds);
+        s.inputs = calloc(IN_STATE + s.ntensors, sizeof *s.inputs);
         s.pairs = calloc(s.ntensors + 1, sizeof *s.pairs);
-        if (s.bounds == NULL || s.pairs == NULL)
+        s.in_state = calloc(s.ntensors + 1, sizeof *s.in_state);
+        if (s.bounds == NULL || s.inputs == NULL || s.pairs == NULL || s.in_state == NULL)
             st = optref_fail(OPTREF_ENOMEM, "conform: out of memory");
     }
     if (st == OPTREF_OK) {
         size_t k = 0;
         list_state(s.pairs + 1, &k, s.rout, s.fout, "");
+        k = 0;
+        list_state(s.in_state, &k, s.rin, s.rin, "");
         snprintf(s.pairs[0].name, sizeof s.pairs[0].name, "W");
         s.pairs[0].ref = s.Wref;
         s.pairs[0].fast = s.Wfast;
         for (size_t i = 0; st == OPTREF_OK && i <= s.ntensors; i++)
             st = rerr_mat_init(&ctx, &s.bounds[i], s.pairs[i].ref->rows, s.pairs[i].ref->cols);
+        for (size_t i = 0; st == OPTREF_OK && i < IN_STATE; i++)
+            st = rerr_mat_init(&ctx, &s.inputs[i], m, n);
+        for (size_t i = 1; st == OPTREF_OK && i <= s.ntensors; i++)
+            st = rerr_mat_init(&ctx, &s.inputs[IN_STATE + i - 1], s.pairs[i].ref->rows,
+                               s.pairs[i].ref->cols);
     }
     mpfr_t eta;
     mpfr_init2(eta, TEACHER_PREC);
@@ -313,8 +342,10 @@ optref_status conform_step_level(const conform_case *c, fast_backend b, conform_
         if ((st = fast_opt_store_ref(s.fout, s.fast)) != OPTREF_OK)
             break;
         /* the scale of every output element */
-        bound_input bi = {s.rin, s.Win, s.Gin, eta, s.ans.have_G2 ? s.ans.G2 : NULL,
-                          s.ans.have_HU ? s.ans.HU : NULL};
+        set_inputs(&s);
+        bound_input bi = {s.rin, &s.inputs[IN_W], &s.inputs[IN_G], &s.inputs[IN_STATE], eta,
+                          s.ans.have_G2 ? &s.inputs[IN_G2] : NULL,
+                          s.ans.have_HU ? &s.inputs[IN_HU] : NULL};
         if ((st = be->fn(&ctx, &bi, s.bounds)) != OPTREF_OK)
             break;
         for (size_t i = 0; i <= s.ntensors; i++)

@@ -7,6 +7,29 @@
 
 static const optimizer_info *const registry[] = {
     &opt_sgd,
+    &opt_signsgd,
+    &opt_adam,
+    &opt_adamw,
+    &opt_adagrad,
+    &opt_lion,
+    &opt_stableadamw,
+    &opt_orthoadam,
+    &opt_muon,
+    &opt_muon_deva,
+    &opt_muon_torch,
+    &opt_muon_polar,
+    &opt_adamuon,
+    &opt_deva_linf,
+    &opt_soap,
+    &opt_deva_sinf,
+    &opt_deva_sinf_sign,
+    &opt_deva_sinf_ins,
+    &opt_deva_sinf_fact,
+    &opt_asm,
+    &opt_sophia,
+    &opt_shampoo,
+    &opt_smi,
+    &opt_sam,
 };
 
 size_t optimizer_count(void)

@@ -1,4 +1,4 @@
-/* Level 1 of the conformance gate: the teacher-forced step (include/optref/conform.h).
+/* Levels 1 and 2 of the conformance gate (include/optref/conform.h).
  *
  * For step k of a case: the teacher (the reference at TEACHER_PREC bits)
  * holds W_{k-1} and its state; the gradient G_k comes from the problem's
@@ -8,7 +8,14 @@
  * bound of that step gives the scale, and the backend steps from the same
  * inputs. Then the teacher takes its own exact step and the next k begins.
  * Oracle answers beyond G (SAM's G2, Sophia's H u) are inputs too: computed
- * by the reference, rounded, and handed to both. */
+ * by the reference, rounded, and handed to both.
+ *
+ * Level 2, the open-loop trajectory: the gradient stream is the teacher's,
+ * rounded, fixed in advance; the reference and the backend start from the
+ * rounded initial state and each continues from its own previous step. The
+ * bound of step k takes the bounds of step k - 1's outputs as the bounds of
+ * its inputs, so the scale grows exactly as the running error analysis says
+ * it may (and a sign decided near zero carries its jump onward). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,16 +118,22 @@ static void list_state(tensor_pair *t, size_t *n, const ref_opt *r, const ref_op
         list_state(t, n, r->base, f->base, "base.");
 }
 
-/* dst's state and t := src's, rounded to fmt (the base's too). */
-static void round_state(ref_opt *dst, const ref_opt *src, optref_format fmt)
+/* dst's state and t := src's, rounded to *fmt when fmt is given (the base's too). */
+static void copy_state(ref_opt *dst, const ref_opt *src, const optref_format *fmt)
 {
     dst->t = src->t;
     for (size_t i = 0; i < src->info->nstate; i++) {
         mpmat_set(dst->state[i], src->state[i]);
-        mpmat_round_format(dst->state[i], fmt);
+        if (fmt != NULL)
+            mpmat_round_format(dst->state[i], *fmt);
     }
     if (src->base != NULL)
-        round_state(dst->base, src->base, fmt);
+        copy_state(dst->base, src->base, fmt);
+}
+
+const char *conform_level_name(conform_level level)
+{
+    return level == CONFORM_STEP ? "step" : "trajectory";
 }
 
 static double to_double(mpfr_srcptr x)
@@ -216,11 +229,18 @@ static void run_state_clear(run_state *s)
 static void set_inputs(run_state *s)
 {
     rerr_mat_exact(&s->inputs[IN_W], s->Win);
-    rerr_mat_exact(&s->inputs[IN_G], s->Gin);
-    rerr_mat_exact(&s->inputs[IN_G2], s->ans.G2);
-    rerr_mat_exact(&s->inputs[IN_HU], s->ans.HU);
     for (size_t i = 0; i < s->ntensors; i++)
         rerr_mat_exact(&s->inputs[IN_STATE + i], s->in_state[i].ref);
+}
+
+/* The bound's inputs of an open-loop step: the previous step's outputs. */
+static void carry_bounds(run_state *s)
+{
+    for (size_t i = 0; i <= s->ntensors; i++) {
+        rerr_mat *in = &s->inputs[i == 0 ? IN_W : IN_STATE + i - 1];
+        mpmat_set(in->v, s->bounds[i].v);
+        mpmat_set(in->e, s->bounds[i].e);
+    }
 }
 
 static optref_status make_problem(const conform_case *c, problem *P)
@@ -246,9 +266,11 @@ static size_t count_options(const conform_case *c)
     return n;
 }
 
-optref_status conform_step_level(const conform_case *c, fast_backend b, conform_result *res)
+optref_status conform_run(const conform_case *c, fast_backend b, conform_level level,
+                          conform_result *res)
 {
     memset(res, 0, sizeof *res);
+    res->level = level;
     const bound_entry *be = bound_find(c->opt);
     if (be == NULL)
         return optref_fail(OPTREF_ENOTFOUND, "conform: no error bound for %s", c->opt);
@@ -314,26 +336,36 @@ optref_status conform_step_level(const conform_case *c, fast_backend b, conform_
     s.ans.fmt = fmt;
     s.ans.record = 1;
     int model_ok = 1;
+    int open_loop = level == CONFORM_TRAJECTORY;
     for (unsigned k = 1; st == OPTREF_OK && k <= c->steps; k++) {
-        /* the step's exact inputs: the teacher's values rounded */
         if ((st = oracle_gradient(s.G, &s.P, oi->kind, c->batch, k, s.W)) != OPTREF_OK)
             break;
-        mpmat_set(s.Win, s.W), mpmat_round_format(s.Win, fmt);
         mpmat_set(s.Gin, s.G), mpmat_round_format(s.Gin, fmt);
-        round_state(s.rin, s.teacher, fmt);
-        round_state(s.rout, s.teacher, fmt);
+        rerr_mat_exact(&s.inputs[IN_G], s.Gin);
+        if (!open_loop || k == 1) {
+            /* the step's inputs: the teacher's values rounded, held exactly */
+            mpmat_set(s.Win, s.W), mpmat_round_format(s.Win, fmt);
+            copy_state(s.rin, s.teacher, &fmt);
+            copy_state(s.rout, s.teacher, &fmt);
+            mpmat_set(s.Wref, s.Win);
+            fast_from_mpmat(s.Wbuf, b, s.Win);
+            if ((st = fast_opt_load_ref(s.fast, s.rin)) != OPTREF_OK)
+                break;
+            set_inputs(&s);
+        } else {
+            /* open loop: both continue from their own previous step; the
+             * bound's inputs are the previous outputs with their bounds */
+            copy_state(s.rin, s.rout, NULL);
+            carry_bounds(&s);
+        }
+        fast_from_mpmat(s.Gbuf, b, s.Gin);
         s.ans.t = k;
         s.ans.have_G2 = s.ans.have_HU = 0;
         ref_oracle rorc = {&s.ans, c->seed, ref_gradient_at, ref_hvp};
-        /* the reference's answer from the rounded inputs */
-        mpmat_set(s.Wref, s.Win);
+        /* the reference's answer from the inputs */
         if ((st = ref_opt_step(s.rout, s.Wref, s.Gin, eta, &rorc)) != OPTREF_OK)
             break;
         /* the backend from the same inputs */
-        fast_from_mpmat(s.Wbuf, b, s.Win);
-        fast_from_mpmat(s.Gbuf, b, s.Gin);
-        if ((st = fast_opt_load_ref(s.fast, s.rin)) != OPTREF_OK)
-            break;
         fast_answers fa = {&s.ans, b};
         fast_oracle forc = {&fa, c->seed, fast_gradient_at, fast_hvp};
         if ((st = fast_opt_step(s.fast, s.Wbuf, s.Gbuf, to_double(eta), &forc)) != OPTREF_OK)
@@ -342,7 +374,10 @@ optref_status conform_step_level(const conform_case *c, fast_backend b, conform_
         if ((st = fast_opt_store_ref(s.fout, s.fast)) != OPTREF_OK)
             break;
         /* the scale of every output element */
-        set_inputs(&s);
+        if (s.ans.have_G2)
+            rerr_mat_exact(&s.inputs[IN_G2], s.ans.G2);
+        if (s.ans.have_HU)
+            rerr_mat_exact(&s.inputs[IN_HU], s.ans.HU);
         bound_input bi = {s.rin, &s.inputs[IN_W], &s.inputs[IN_G], &s.inputs[IN_STATE], eta,
                           s.ans.have_G2 ? &s.inputs[IN_G2] : NULL,
                           s.ans.have_HU ? &s.inputs[IN_HU] : NULL};

@@ -16,14 +16,16 @@ START_TEST(test_default_suite_passes)
     ck_assert_uint_gt(n, 0);
     double worst[FAST_BACKEND_COUNT] = {0};
     for (size_t k = 0; k < n; k++)
-        for (int b = 0; cases[k].tier <= 1 && b < FAST_BACKEND_COUNT; b++) {
+        for (int b = 0; cases[k].tier <= 1 && b < FAST_BACKEND_COUNT; b++)
+            for (int level = CONFORM_STEP; level <= CONFORM_TRAJECTORY; level++) {
             conform_result r;
-            optref_status st = conform_step_level(&cases[k], (fast_backend)b, &r);
+            optref_status st = conform_run(&cases[k], (fast_backend)b, (conform_level)level, &r);
             ck_assert_msg(st == OPTREF_OK, "%s on %s: %s", cases[k].name,
                           fast_backend_name((fast_backend)b), optref_last_error());
-            ck_assert_msg(r.passed, "%s on %s: ratio %.3g > %.3g at step %u %s[%zu][%zu]",
-                          cases[k].name, fast_backend_name((fast_backend)b), r.ratio, r.threshold,
-                          r.step, r.tensor, r.row, r.col);
+            ck_assert_msg(r.passed, "%s on %s, level %s: ratio %.3g > %.3g at step %u %s[%zu][%zu]",
+                          cases[k].name, fast_backend_name((fast_backend)b),
+                          conform_level_name(r.level), r.ratio, r.threshold, r.step, r.tensor,
+                          r.row, r.col);
             ck_assert_uint_gt(r.compared, 0);
             if (r.ratio > worst[b])
                 worst[b] = r.ratio;

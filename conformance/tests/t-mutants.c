@@ -22,7 +22,7 @@ static int run_cases(const char *opt, conform_result *worst)
         if (strcmp(cases[k].opt, opt) != 0 || cases[k].tier > 1)
             continue;
         conform_result r;
-        optref_status st = conform_step_level(&cases[k], BACKEND_CPU64, &r);
+        optref_status st = conform_run(&cases[k], BACKEND_CPU64, CONFORM_STEP, &r);
         ck_assert_msg(st == OPTREF_OK, "%s: %s", cases[k].name, optref_last_error());
         ran++;
         failed += !r.passed;

@@ -32,8 +32,12 @@ typedef struct {
     const char *lr;           /* the learning rate of every step (const schedule) */
 } conform_case;
 
-/* The worst comparison of a (case, backend), and where it happened. */
+/* The levels of spec/conformance.md 2 implemented here. */
+typedef enum { CONFORM_STEP = 1, CONFORM_TRAJECTORY = 2 } conform_level;
+
+/* The worst comparison of a (case, backend, level), and where it happened. */
 typedef struct {
+    conform_level level;
     double ratio;             /* worst |backend - ref| / (u scale) */
     double threshold;
     unsigned long near;       /* elements near a discontinuity (either outcome accepted) */
@@ -46,10 +50,12 @@ typedef struct {
     int passed;
 } conform_result;
 
-/* Runs level 1 of a case on a backend. Returns OPTREF_OK when the case
+/* Runs a case on a backend at a level. Returns OPTREF_OK when the case
  * could be judged (res->passed says the verdict), an error otherwise (bad
  * case, unsupported optimizer, no bound for it). */
-optref_status conform_step_level(const conform_case *c, fast_backend b, conform_result *res);
+optref_status conform_run(const conform_case *c, fast_backend b, conform_level level,
+                          conform_result *res);
+const char *conform_level_name(conform_level level); /* "step", "trajectory" */
 
 /* A bound exists for this optimizer (conformance/bounds.c). */
 int conform_has_bound(const char *opt);

@@ -8,7 +8,8 @@ builds=("gcc:-O0" "gcc:-O3 -march=native" "clang:-O2")
 dirs=()
 for b in "${builds[@]}"; do
     cc=${b%%:*} opt=${b#*:}
-    dir="build/repro-$cc${opt// /}"
+    tag=${opt//[ =]/}                      # no '=' in paths: make would read a .d line as an assignment
+    dir="build/repro-$cc$tag"
     make -s BUILD="$dir" CC="$cc" OPT="$opt" "$dir/optref" >/dev/null
     dirs+=("$dir")
 done

@@ -2,7 +2,7 @@
 #
 #   make                  liboptref (static and shared) and the optref command
 #   make check            every unit test (Check framework) and the reproducibility job
-#   make demo             the main job for now: a trace-het instance, a reference run and its hash
+#   make conform          the main job: the conformance gate on the default suite
 #   make repro            optref output identical across gcc -O0, gcc -O3 -march=native, clang -O2
 #   make bench            benchmarks (speed is measured here, never in tests)
 #   make install PREFIX=  library, headers, pkg-config file and command
@@ -41,7 +41,7 @@ DEPS_STAMP = build/.deps-ok
 
 $(TEST_SRC:%.c=$(BUILD)/obj/%.o) $(TEST_SUPPORT_OBJ): CPPFLAGS += -Itests/support
 
-.PHONY: all deps check unit repro demo bench install clean
+.PHONY: all deps check unit repro conform bench install clean
 all: $(DEPS_STAMP) $(BUILD)/liboptref.a $(BUILD)/liboptref.so $(BUILD)/optref
 
 # Installs missing Debian packages once; cheap when they are present.
@@ -109,12 +109,8 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/liboptref.a
 bench: all $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
 
-demo: all
-	$(BUILD)/optref problem trace-het --seed 1234 --json
-	$(BUILD)/optref run --opt adam --problem trace-het --seed 1234 --steps 20 --lr 0.1 \
-	    --oracle rows-norm --batch 3 --schedule deva-fig2
-	$(BUILD)/optref hash --opt adam --problem trace-het --seed 1234 --steps 20 --lr 0.1 \
-	    --oracle rows-norm --batch 3 --schedule deva-fig2
+conform: all
+	$(BUILD)/optref conform --suite default --json $(BUILD)/conform.json
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/optref \

@@ -20,6 +20,10 @@ static void help(void)
            "Exit status: 0 every case passed, 1 a violation, 2 the run could not be judged.\n");
 }
 
+/* Level 3's size: seeds per case (default 16, full 64) and steps per run. */
+#define STAT_SEEDS(tier) ((tier) >= 2 ? 64u : 16u)
+#define STAT_STEPS(steps) (4 * (steps))
+
 /* name is in the comma-separated list (or the list is "all"). */
 static int in_list(const char *list, const char *name)
 {
@@ -157,20 +161,27 @@ int cmd_conform(int argc, char **argv)
     int rc = rows ? EXIT_PASS : cli_usage_error("conform", "out of memory");
     unsigned judged = 0, failed = 0;
     int progress = isatty(STDERR_FILENO);
-    printf("optref conform: suite %s, levels step (teacher-forced) and trajectory (open loop)\n",
-           suite);
+    printf("optref conform: suite %s: levels step (teacher-forced), trajectory (open loop)%s\n",
+           suite, tier > 0 ? " and statistics (seeds, closed loop)" : "");
     for (size_t k = 0; rc == EXIT_PASS && k < ncases; k++) {
         if (!in_list(opt_list, cases[k].opt) || (int)cases[k].tier > tier)
             continue;
-        for (int bi = 0; rc == EXIT_PASS && bi < FAST_BACKEND_COUNT * 2; bi++) {
-            fast_backend b = (fast_backend)(bi / 2);
-            conform_level level = bi % 2 ? CONFORM_TRAJECTORY : CONFORM_STEP;
+        for (int bi = 0; rc == EXIT_PASS && bi < FAST_BACKEND_COUNT * 3; bi++) {
+            fast_backend b = (fast_backend)(bi / 3);
+            conform_level level = (conform_level)(CONFORM_STEP + bi % 3);
             if (!in_list(backend_list, fast_backend_name(b)))
+                continue;
+            /* seed statistics: on the quick cases, in the default and full suites */
+            if (level == CONFORM_STATISTICS && (tier == 0 || cases[k].tier != 0))
                 continue;
             if (progress)
                 fprintf(stderr, "\r  %-40s %s   ", cases[k].name, fast_backend_name(b));
             conform_result r;
-            if (conform_run(&cases[k], b, level, &r) != OPTREF_OK) {
+            optref_status st = level == CONFORM_STATISTICS
+                                   ? conform_statistics(&cases[k], b, STAT_SEEDS(tier),
+                                                        STAT_STEPS(cases[k].steps), &r)
+                                   : conform_run(&cases[k], b, level, &r);
+            if (st != OPTREF_OK) {
                 if (progress)
                     fputc('\n', stderr);
                 rc = cli_usage_error("conform", "%s on %s could not be judged: %s", cases[k].name,

@@ -133,7 +133,7 @@ static void copy_state(ref_opt *dst, const ref_opt *src, const optref_format *fm
 
 const char *conform_level_name(conform_level level)
 {
-    return level == CONFORM_STEP ? "step" : "trajectory";
+    return level == CONFORM_STEP ? "step" : level == CONFORM_TRAJECTORY ? "trajectory" : "statistics";
 }
 
 static double to_double(mpfr_srcptr x)

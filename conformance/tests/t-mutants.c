@@ -59,12 +59,38 @@ START_TEST(test_without_mutant_all_pass)
 }
 END_TEST
 
+/* Level 3 sees a backend whose method is really different: heavy-ball
+ * momentum run as Nesterov's (the flipped mutant) moves the quartiles of
+ * log(subopt) outside the reference's confidence intervals on a
+ * well-conditioned problem (ratio about 7), while the correct backend stays
+ * inside them (ratio about 1e-15). */
+START_TEST(test_statistics_see_a_changed_method)
+{
+    /* heavy ball against Nesterov on a well-conditioned dense quadratic */
+    const conform_case heavy = {"sgd/heavy-ball", 1, "sgd", {"lr=0.005", "momentum=0.9", NULL},
+                                "trace-dense", {"d=6", "p=3", "lambda_max=100"}, 11, "exact", 1,
+                                10, "0.005"};
+    const conform_case *c = &heavy;
+    conform_result good, bad;
+    fast_mutant_select(NULL);
+    TEST_OK(conform_statistics(c, BACKEND_CPU64, 16, 4 * c->steps, &good));
+    fast_mutant_select("sgd-nesterov-flipped");
+    TEST_OK(conform_statistics(c, BACKEND_CPU64, 16, 4 * c->steps, &bad));
+    fast_mutant_select(NULL);
+    printf("  statistics: correct ratio %.3g, mutant ratio %.3g (threshold 1)\n", good.ratio,
+           bad.ratio);
+    ck_assert(good.passed);
+    ck_assert(!bad.passed);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("mutants");
     TCase *tc = tcase_create("catalogue");
     tcase_add_test(tc, test_every_mutant_is_caught);
     tcase_add_test(tc, test_without_mutant_all_pass);
+    tcase_add_test(tc, test_statistics_see_a_changed_method);
     suite_add_tcase(s, tc);
     return s;
 }

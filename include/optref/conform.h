@@ -33,7 +33,7 @@ typedef struct {
 } conform_case;
 
 /* The levels of spec/conformance.md 2 implemented here. */
-typedef enum { CONFORM_STEP = 1, CONFORM_TRAJECTORY = 2 } conform_level;
+typedef enum { CONFORM_STEP = 1, CONFORM_TRAJECTORY = 2, CONFORM_STATISTICS = 3 } conform_level;
 
 /* The worst comparison of a (case, backend, level), and where it happened. */
 typedef struct {
@@ -55,7 +55,14 @@ typedef struct {
  * case, unsupported optimizer, no bound for it). */
 optref_status conform_run(const conform_case *c, fast_backend b, conform_level level,
                           conform_result *res);
-const char *conform_level_name(conform_level level); /* "step", "trajectory" */
+const char *conform_level_name(conform_level level); /* "step", "trajectory", "statistics" */
+
+/* Level 3 (conformance/statistics.c): `seeds` closed-loop runs of `steps`
+ * steps each, from seeds c->seed, c->seed + 1, ...; res->ratio is the
+ * largest quartile distance over its confidence half-width (threshold 1),
+ * res->near counts the runs excluded (subopt not finite or not positive). */
+optref_status conform_statistics(const conform_case *c, fast_backend b, unsigned seeds,
+                                 unsigned steps, conform_result *res);
 
 /* A bound exists for this optimizer (conformance/bounds.c). */
 int conform_has_bound(const char *opt);

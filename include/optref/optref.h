@@ -9,5 +9,7 @@
 #include "optref/problem.h"
 #include "optref/optimizer.h"
 #include "optref/ref_optim.h"
+#include "optref/fast.h"
+#include "optref/conform.h"
 
 #endif

@@ -17,7 +17,7 @@
  *    ||G||_F <= (d / (2 batch)) ||A_S||_F; invariant under X -> 2X when Y = 0.
  *  - nqm with d = 10000 at 53 bits: exact, gauss and rows-sq.
  *  - errors: batch 0 or > 2^31, t = 0 or >= 2^32, hvp, shapes. */
-#include "testlib.h"
+#include "dense_problem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,23 +28,6 @@
 
 #define Z_MAX 6
 #define FORMULA_THRESHOLD 8.0L
-
-static void create_dense(problem *P, uint64_t seed, mpfr_prec_t prec, long d, long p,
-                         const char *lmin, const char *lmax)
-{
-    const problem_info *info = problem_info_find("trace-dense");
-    param_set ps;
-    char kv[64];
-    TEST_OK(param_set_init(&ps, info->params, info->nparams));
-    snprintf(kv, sizeof kv, "d=%ld", d);
-    TEST_OK(param_set_parse(&ps, kv));
-    snprintf(kv, sizeof kv, "p=%ld", p);
-    TEST_OK(param_set_parse(&ps, kv));
-    TEST_OK(param_set_value(&ps, "lambda_min", lmin));
-    TEST_OK(param_set_value(&ps, "lambda_max", lmax));
-    TEST_OK(problem_create(P, "trace-dense", seed, prec, &ps));
-    param_set_clear(&ps);
-}
 
 static void create_nqm(problem *P, const char *d, mpfr_prec_t prec)
 {
@@ -100,7 +83,7 @@ START_TEST(test_exact)
         problem P;
         mpfr_prec_t prec = test_precisions[c % 3];
         if (c < 3)
-            create_dense(&P, 5, prec, 5, 3, "1", "1000");
+            create_dense(&P, 5, prec, 5, 3, NULL, "1", "1000");
         else if (c < 5)
             TEST_OK(problem_create(&P, c == 3 ? "trace-het" : "trace-hom", 9, prec, NULL));
         else
@@ -272,7 +255,7 @@ START_TEST(test_formulas)
         problem P;
         mpfr_prec_t prec = test_precisions[c % 3];
         if (c < 3)
-            create_dense(&P, 6, prec, 5, 3, "1", "1000");
+            create_dense(&P, 6, prec, 5, 3, NULL, "1", "1000");
         else if (c == 3)
             TEST_OK(problem_create(&P, "trace-het", 9, 113, NULL));
         else
@@ -410,7 +393,7 @@ START_TEST(test_rows_sq_mean)
     for (int c = 0; c < 2; c++) {
         problem P;
         if (c == 0)
-            create_dense(&P, 31, 53, 6, 3, "1", "4");
+            create_dense(&P, 31, 53, 6, 3, NULL, "1", "4");
         else
             TEST_OK(problem_create(&P, "trace-het", 1234, 53, NULL));
         mpmat_t G, mu;
@@ -444,7 +427,7 @@ START_TEST(test_gauss_mean_covariance)
 {
     const int N = 4000;
     problem P;
-    create_dense(&P, 41, 53, 4, 2, "1", "4");
+    create_dense(&P, 41, 53, 4, 2, NULL, "1", "4");
     size_t d = P.d, p = P.p;
     mpmat_t G, mu, var, C1, C4, H;
     TEST_OK(mpmat_init(G, d, p, 53));

@@ -11,31 +11,13 @@
  * every ratio below THRESHOLD. trace-het: f(X0) = subopt(X0) bit for bit
  * (fstar = 0); nqm (d = 10000): subopt(X0) = (sum_i H_i) / 2 bit for bit and
  * problem_apply_H is the diagonal product. Errors: shapes, non-finite X. */
-#include "testlib.h"
+#include "dense_problem.h"
 
 #include <stdio.h>
 
 #include "optref/problem.h"
 
 #define THRESHOLD 10.0L
-
-static void create_dense(problem *P, uint64_t seed, mpfr_prec_t prec, long d, long p,
-                         const char *spectrum, const char *lmin, const char *lmax)
-{
-    const problem_info *info = problem_info_find("trace-dense");
-    param_set ps;
-    char kv[64];
-    TEST_OK(param_set_init(&ps, info->params, info->nparams));
-    snprintf(kv, sizeof kv, "d=%ld", d);
-    TEST_OK(param_set_parse(&ps, kv));
-    snprintf(kv, sizeof kv, "p=%ld", p);
-    TEST_OK(param_set_parse(&ps, kv));
-    TEST_OK(param_set_value(&ps, "spectrum", spectrum));
-    TEST_OK(param_set_value(&ps, "lambda_min", lmin));
-    TEST_OK(param_set_value(&ps, "lambda_max", lmax));
-    TEST_OK(problem_create(P, "trace-dense", seed, prec, &ps));
-    param_set_clear(&ps);
-}
 
 /* ||M X + B||_F / ((d ||M||_F ||X||_F + ||B||_F) 2^-p), product at p + 64. */
 static long double residual_ratio(const problem *P, mpmat_srcptr M, mpmat_srcptr X)

@@ -18,7 +18,7 @@
  *    mpfr_set_q), A_i the correctly rounded 1/sqrt(i).
  * Errors of problem_create: precision, unknown name, foreign options,
  * lambda_max < lambda_min. */
-#include "testlib.h"
+#include "dense_problem.h"
 
 #include <gmp.h>
 #include <stdio.h>
@@ -31,25 +31,6 @@
 
 static const unsigned long het_blocks[3][3] = {{1, 2, 3}, {99, 100, 101}, {4998, 4999, 5000}};
 static const unsigned long hom_blocks[3][3] = {{1, 99, 4998}, {2, 100, 4999}, {3, 101, 5000}};
-
-static void create_dense(problem *P, uint64_t seed, mpfr_prec_t prec, long d, long p,
-                         const char *spectrum, const char *lmin, const char *lmax)
-{
-    const problem_info *info = problem_info_find("trace-dense");
-    ck_assert_ptr_nonnull(info);
-    param_set ps;
-    char kv[64];
-    TEST_OK(param_set_init(&ps, info->params, info->nparams));
-    snprintf(kv, sizeof kv, "d=%ld", d);
-    TEST_OK(param_set_parse(&ps, kv));
-    snprintf(kv, sizeof kv, "p=%ld", p);
-    TEST_OK(param_set_parse(&ps, kv));
-    TEST_OK(param_set_value(&ps, "spectrum", spectrum));
-    TEST_OK(param_set_value(&ps, "lambda_min", lmin));
-    TEST_OK(param_set_value(&ps, "lambda_max", lmax));
-    TEST_OK(problem_create(P, "trace-dense", seed, prec, &ps));
-    param_set_clear(&ps);
-}
 
 /* The specified lambda_i (i = 1..d) rounded to prec, evaluated independently
  * of the library (exp/log for loguniform) at 4 prec + 256 bits. */

@@ -2,13 +2,13 @@
  * soap, deva-sinf and its variants), written apart from ref/optim/eigenbasis.c,
  * soap.c and deva_sinf.c, and shared by t-eigenbasis.c, t-opt_soap.c and
  * t-opt_deva_sinf.c. Plain MPFR at HI_PREC (opt_harness.h): triple-loop
- * products with mpfr_mul / mpfr_add (no fma, no correctly rounded dots),
- * lerp written as (1 - w) a + w b, the QR of the refresh by modified
- * Gram-Schmidt (twice) instead of Householder, a stable insertion sort, and
- * msign from msign_model.h. The only input taken from the implementation is
- * the basis of the first call (mpmat_eigh, tested in t-mpmat_eigh.c and
- * checked here to be a canonical eigenbasis of the model's L and R): it is
- * copied into the model by ebm_take_first_basis.
+ * products with mpfr_mul / mpfr_add (model_mul_op of msign_model.h: no fma,
+ * no correctly rounded dots), lerp written as (1 - w) a + w b, the QR of the
+ * refresh by modified Gram-Schmidt (twice) instead of Householder, a stable
+ * insertion sort, and msign from msign_model.h. The only input taken from
+ * the implementation is the basis of the first call (mpmat_eigh, tested in
+ * t-mpmat_eigh.c and checked here to be a canonical eigenbasis of the
+ * model's L and R): it is copied into the model by ebm_take_first_basis.
  * Static inline so that a test that uses part of it does not warn. */
 #ifndef OPTREF_TEST_EIGENBASIS_MODEL_H
 #define OPTREF_TEST_EIGENBASIS_MODEL_H
@@ -113,37 +113,17 @@ static inline void ebm_clear(ebm *s)
     mpfr_clears(s->beta1, s->beta2, s->sb, s->eps, s->wd, (mpfr_ptr)0);
 }
 
-/* C = op(A) op(B) by plain loops at C's precision (ta, tb: transpose). C
- * must not alias A or B. */
-static inline void ebm_mul(mpmat_ptr C, mpmat_srcptr A, int ta, mpmat_srcptr B, int tb)
-{
-    size_t k = ta ? A->rows : A->cols;
-    mpfr_t acc, t;
-    mpfr_inits2(C->prec, acc, t, (mpfr_ptr)0);
-    for (size_t i = 0; i < C->rows; i++)
-        for (size_t j = 0; j < C->cols; j++) {
-            mpfr_set_zero(acc, 1);
-            for (size_t l = 0; l < k; l++) {
-                mpfr_mul(t, ta ? mpmat_entry(A, l, i) : mpmat_entry(A, i, l),
-                         tb ? mpmat_entry(B, j, l) : mpmat_entry(B, l, j), MPFR_RNDN);
-                mpfr_add(acc, acc, t, MPFR_RNDN);
-            }
-            mpfr_set(mpmat_entry(C, i, j), acc, MPFR_RNDN);
-        }
-    mpfr_clears(acc, t, (mpfr_ptr)0);
-}
-
 /* X <- QL^T X QR (back = 0) or QL X QR^T (back = 1); an unrotated side is I. */
 static inline void ebm_rotate(const ebm *s, mpmat_ptr X, int back)
 {
     mpmat_t T;
     TEST_OK(mpmat_init(T, s->m, s->n, HI_PREC));
     if (s->rot_left) {
-        ebm_mul(T, s->QL, !back, X, 0);
+        model_mul_op(T, s->QL, !back, X, 0);
         mpmat_set(X, T);
     }
     if (s->rot_right) {
-        ebm_mul(T, X, 0, s->QR, back);
+        model_mul_op(T, X, 0, s->QR, back);
         mpmat_set(X, T);
     }
     mpmat_clear(T);
@@ -156,7 +136,7 @@ static inline void ebm_factor(const ebm *s, mpmat_ptr P, mpmat_srcptr G, int rig
         return;
     mpmat_t GG;
     TEST_OK(mpmat_init(GG, P->rows, P->cols, HI_PREC));
-    ebm_mul(GG, G, right, G, !right);
+    model_mul_op(GG, G, right, G, !right);
     mpfr_t w, t;
     mpfr_inits2(HI_PREC, w, t, (mpfr_ptr)0);
     mpfr_ui_sub(w, 1, s->sb, MPFR_RNDN);
@@ -345,8 +325,8 @@ static inline void ebm_refresh_side(mpmat_srcptr P, mpmat_ptr Q, mpmat_ptr X, in
     TEST_OK(mpmat_init(Y, X->rows, X->cols, HI_PREC));
     mpmat_t QtPQ;
     TEST_OK(mpmat_init(QtPQ, n, n, HI_PREC));
-    ebm_mul(PQ, P, 0, Q, 0);
-    ebm_mul(QtPQ, Q, 1, PQ, 0);
+    model_mul_op(PQ, P, 0, Q, 0);
+    model_mul_op(QtPQ, Q, 1, PQ, 0);
     for (size_t j = 0; j < n; j++)
         mpfr_set(e->e + j, mpmat_entry(QtPQ, j, j), MPFR_RNDN);
     size_t *pi = malloc(n * sizeof *pi);
@@ -608,6 +588,19 @@ typedef struct {
     test_worst *state_w;
 } ebm_run;
 
+/* check_state of a tensor that carries the refresh's QR conditioning (the
+ * refreshed bases, and M projected on them): scale kappa ||X||. */
+static inline void ebm_check_conditioned(ebm_run *run, const ref_opt *o, const char *name,
+                                         mpmat_srcptr X)
+{
+    mpfr_t x;
+    mpfr_init2(x, 64);
+    mpmat_norm_fro(x, X);
+    mpfr_mul_d(x, x, (double)(run->s.kappa - 1), MPFR_RNDN);
+    check_state(run->state_w, o, name, X, x);
+    mpfr_clear(x);
+}
+
 /* opt_model.check: after the first call the implementation's basis is taken
  * (and must be a canonical eigenbasis, t-eigenbasis.c checks that); after
  * every call the states are compared with the model's. */
@@ -620,13 +613,7 @@ static inline void ebm_check(void *model, const ref_opt *o, unsigned long t, tes
         ebm_take_first_basis(s, o);
     ck_assert(mpfr_cmp_ui(ref_opt_state(o, "basis_ready")->e, 1) == 0);
     ck_assert(mpfr_cmp_ui(ref_opt_state(o, "k")->e, s->k) == 0);
-    /* the refreshed bases, and M projected on them, carry the QR's
-     * conditioning: scale kappa ||X|| */
-    mpfr_t x;
-    mpfr_init2(x, 64);
-    mpmat_norm_fro(x, s->M);
-    mpfr_mul_d(x, x, (double)(s->kappa - 1), MPFR_RNDN);
-    check_state(run->state_w, o, "M", s->M, x);
+    ebm_check_conditioned(run, o, "M", s->M);
     if (s->var == EBM_DEVA_FACT) {
         check_state(run->state_w, o, "nu_r", s->nu_r, NULL);
         check_state(run->state_w, o, "nu_c", s->nu_c, NULL);
@@ -637,13 +624,8 @@ static inline void ebm_check(void *model, const ref_opt *o, unsigned long t, tes
         check_state(run->state_w, o, "Gamma", s->Gamma, NULL);
     check_state(run->state_w, o, "L", s->L, NULL);
     check_state(run->state_w, o, "R", s->R, NULL);
-    mpmat_norm_fro(x, s->QL);
-    mpfr_mul_d(x, x, (double)(s->kappa - 1), MPFR_RNDN);
-    check_state(run->state_w, o, "Q_L", s->QL, x);
-    mpmat_norm_fro(x, s->QR);
-    mpfr_mul_d(x, x, (double)(s->kappa - 1), MPFR_RNDN);
-    check_state(run->state_w, o, "Q_R", s->QR, x);
-    mpfr_clear(x);
+    ebm_check_conditioned(run, o, "Q_L", s->QL);
+    ebm_check_conditioned(run, o, "Q_R", s->QR);
 }
 
 /* opt_model.check for the rank-3 stream (shape 6): the factors, the bases
@@ -659,15 +641,8 @@ static inline void ebm_check_basis(void *model, const ref_opt *o, unsigned long 
     ck_assert(mpfr_cmp_ui(ref_opt_state(o, "k")->e, s->k) == 0);
     check_state(run->state_w, o, "L", s->L, NULL);
     check_state(run->state_w, o, "R", s->R, NULL);
-    mpfr_t x;
-    mpfr_init2(x, 64);
-    mpmat_norm_fro(x, s->QL);
-    mpfr_mul_d(x, x, (double)(s->kappa - 1), MPFR_RNDN);
-    check_state(run->state_w, o, "Q_L", s->QL, x);
-    mpmat_norm_fro(x, s->QR);
-    mpfr_mul_d(x, x, (double)(s->kappa - 1), MPFR_RNDN);
-    check_state(run->state_w, o, "Q_R", s->QR, x);
-    mpfr_clear(x);
+    ebm_check_conditioned(run, o, "Q_L", s->QL);
+    ebm_check_conditioned(run, o, "Q_R", s->QR);
 }
 
 /* ---- gradient streams and drivers of these tests ----
@@ -813,6 +788,59 @@ static inline void ebm_run_scaled(const char *name, const char *const *opts, siz
     }
     mpfr_clears(eta, s, (mpfr_ptr)0);
     mpmat_clear(W1), mpmat_clear(W2), mpmat_clear(G), mpmat_clear(cG), mpmat_clear(R);
+    ref_opt_free(o1), ref_opt_free(o2);
+}
+
+/* Negates column j of Q (flip) and the matching row (left) or column of M. */
+static inline void ebm_flip_column(ref_opt *o, int right, size_t j, int with_m)
+{
+    mpmat_ptr Q = ref_opt_state(o, right ? "Q_R" : "Q_L"), M = ref_opt_state(o, "M");
+    for (size_t i = 0; i < Q->rows; i++)
+        mpfr_neg(mpmat_entry(Q, i, j), mpmat_entry(Q, i, j), MPFR_RNDN);
+    if (with_m)
+        for (size_t i = 0; i < (right ? M->rows : M->cols); i++) {
+            mpfr_ptr x = right ? mpmat_entry(M, i, j) : mpmat_entry(M, j, i);
+            mpfr_neg(x, x, MPFR_RNDN);
+        }
+}
+
+/* Spec 3: o2's Q_L, Q_R columns are flipped right after the first call (M = 0)
+ * and again after call 4 (with M flipped alike, the same state in exact
+ * arithmetic); W must not change: the ratio ||W1 - W2|| / (||W1|| 2^-256)
+ * after every call of seven. */
+static inline void ebm_check_sign_invariance(const char *name, const char *const *opts,
+                                             size_t nopts, eb_stream *st, test_worst *w)
+{
+    size_t m = st->gs.m, n = st->gs.n;
+    ref_opt *o1, *o2;
+    TEST_OK(ref_opt_create(&o1, name, m, n, LO_PREC, opts, nopts));
+    TEST_OK(ref_opt_create(&o2, name, m, n, LO_PREC, opts, nopts));
+    mpmat_t W1, W2, G, R;
+    TEST_OK(mpmat_init(W1, m, n, LO_PREC));
+    TEST_OK(mpmat_init(W2, m, n, LO_PREC));
+    TEST_OK(mpmat_init(G, m, n, LO_PREC));
+    TEST_OK(mpmat_init(R, m, n, LO_PREC));
+    mpfr_t eta, scale;
+    mpfr_inits2(LO_PREC, eta, scale, (mpfr_ptr)0);
+    set_b64(eta, "0.05");
+    gs_initial(&st->gs, W1);
+    mpmat_set(W2, W1);
+    for (int t = 1; t <= 7; t++) {
+        ebs_next(st, G, W1);
+        TEST_OK(ref_opt_step(o1, W1, G, eta, NULL));
+        TEST_OK(ref_opt_step(o2, W2, G, eta, NULL));
+        TEST_OK(mpmat_sub(R, W1, W2));
+        mpmat_norm_fro(scale, W1);
+        test_worst_add(w, test_ratio(R, scale, LO_PREC));
+        if (t == 1 || t == 4) {
+            ebm_flip_column(o2, 0, 0, t == 4);
+            if (m > 2)
+                ebm_flip_column(o2, 0, 2, t == 4);
+            ebm_flip_column(o2, 1, n - 1, t == 4);
+        }
+    }
+    mpfr_clears(eta, scale, (mpfr_ptr)0);
+    mpmat_clear(W1), mpmat_clear(W2), mpmat_clear(G), mpmat_clear(R);
     ref_opt_free(o1), ref_opt_free(o2);
 }
 

@@ -62,23 +62,30 @@ static inline void model_unorient(mpmat_ptr O, mpmat_srcptr Y)
                      mpmat_entry(Y, i, j), MPFR_RNDN);
 }
 
-/* C = A B (nt: A B^T), plain loops at C's precision. */
-static inline void model_mul(mpmat_ptr C, mpmat_srcptr A, mpmat_srcptr B, int nt)
+/* C = op(A) op(B) by plain loops at C's precision (ta, tb: transpose). C
+ * must not alias A or B. */
+static inline void model_mul_op(mpmat_ptr C, mpmat_srcptr A, int ta, mpmat_srcptr B, int tb)
 {
-    size_t k = A->cols;
+    size_t k = ta ? A->rows : A->cols;
     mpfr_t acc, t;
     mpfr_inits2(C->prec, acc, t, (mpfr_ptr)0);
     for (size_t i = 0; i < C->rows; i++)
         for (size_t j = 0; j < C->cols; j++) {
             mpfr_set_zero(acc, 1);
             for (size_t l = 0; l < k; l++) {
-                mpfr_mul(t, mpmat_entry(A, i, l), nt ? mpmat_entry(B, j, l) : mpmat_entry(B, l, j),
-                         MPFR_RNDN);
+                mpfr_mul(t, ta ? mpmat_entry(A, l, i) : mpmat_entry(A, i, l),
+                         tb ? mpmat_entry(B, j, l) : mpmat_entry(B, l, j), MPFR_RNDN);
                 mpfr_add(acc, acc, t, MPFR_RNDN);
             }
             mpfr_set(mpmat_entry(C, i, j), acc, MPFR_RNDN);
         }
     mpfr_clears(acc, t, (mpfr_ptr)0);
+}
+
+/* C = A B (nt: A B^T), plain loops at C's precision. */
+static inline void model_mul(mpmat_ptr C, mpmat_srcptr A, mpmat_srcptr B, int nt)
+{
+    model_mul_op(C, A, 0, B, nt);
 }
 
 static inline void model_sumsq(mpfr_ptr r, mpmat_srcptr A)

@@ -149,6 +149,12 @@ static inline ref_opt *run_against_model(const char *name, const char *const *op
     return run_against_model_oracle(name, opts, nopts, gs, eta_text, steps, model, w, Wout, NULL);
 }
 
+/* ||X - X_model||_F / (scale 2^-LO_PREC), the difference formed at HI_PREC. */
+static inline long double model_ratio(mpmat_srcptr X, mpmat_srcptr Xmodel, mpfr_srcptr scale)
+{
+    return test_diff_ratio(X, Xmodel, scale, HI_PREC, LO_PREC);
+}
+
 /* Ratio of a state tensor: ||S_impl - S_model||_F / (scale 2^-LO_PREC) with
  * scale = ||S_model||_F + extra (extra: the size of the terms it sums). */
 static inline void check_state(test_worst *w, const ref_opt *o, const char *name,
@@ -156,19 +162,15 @@ static inline void check_state(test_worst *w, const ref_opt *o, const char *name
 {
     mpmat_srcptr S = ref_opt_state(o, name);
     ck_assert_msg(S != NULL, "no state tensor %s", name);
-    mpmat_t R;
-    TEST_OK(mpmat_init(R, S->rows, S->cols, HI_PREC));
-    TEST_OK(mpmat_sub(R, S, Smodel));
     mpfr_t scale;
     mpfr_init2(scale, HI_PREC);
     mpmat_norm_fro(scale, Smodel);
     if (extra != NULL)
         mpfr_add(scale, scale, extra, MPFR_RNDN);
-    long double r = test_ratio(R, scale, LO_PREC);
+    long double r = model_ratio(S, Smodel, scale);
     ck_assert_msg(r < w->threshold, "state %s: ratio %.3Lg >= %.3Lg", name, r, w->threshold);
     test_worst_add(w, r);
     mpfr_clear(scale);
-    mpmat_clear(R);
 }
 
 /* Positive scaling of the gradient stream: o1 steps on G_t, o2 on c G_t
@@ -209,6 +211,35 @@ static inline void run_scaled_pair(const char *name, const char *const *opts, si
     ref_opt_free(o1), ref_opt_free(o2);
 }
 
+/* Three steps of `name` from W_0 (uniform dyadics) on the stream num 2^e2 G_t
+ * (G_t uniform dyadics; the product is exact in 64 bits), W_0 and G_t drawn
+ * from one rng seeded with seed, eta = 0.02; W receives the result. Returns
+ * the optimizer, for its state (caller frees). */
+static inline ref_opt *run_scaled_stream(mpmat_ptr W, const char *name, const char *const *opts,
+                                         size_t nopts, uint64_t seed, unsigned long num, long e2)
+{
+    ref_opt *o;
+    TEST_OK(ref_opt_create(&o, name, W->rows, W->cols, LO_PREC, opts, nopts));
+    test_rng rng = {seed};
+    test_fill_uniform(W, &rng);
+    mpmat_t G;
+    TEST_OK(mpmat_init(G, W->rows, W->cols, 64));
+    mpfr_t eta;
+    mpfr_init2(eta, 64);
+    set_b64(eta, "0.02");
+    for (int t = 0; t < 3; t++) {
+        test_fill_uniform(G, &rng);
+        for (size_t k = 0; k < W->rows * W->cols; k++) {
+            mpfr_mul_ui(G->e + k, G->e + k, num, MPFR_RNDN);
+            mpfr_mul_2si(G->e + k, G->e + k, e2, MPFR_RNDN);
+        }
+        TEST_OK(ref_opt_step(o, W, G, eta, NULL));
+    }
+    mpfr_clear(eta);
+    mpmat_clear(G);
+    return o;
+}
+
 /* State `name` of o2 equals c times o1's, bit for bit (c = 2^k: exact). */
 static inline void assert_state_scaled(const ref_opt *o1, const ref_opt *o2, const char *name,
                                        long c)
@@ -221,6 +252,25 @@ static inline void assert_state_scaled(const ref_opt *o1, const ref_opt *o2, con
         ck_assert_msg(mpfr_equal_p(x, S2->e + k), "state %s[%zu] is not %ld times", name, k, c);
     }
     mpfr_clear(x);
+}
+
+/* The pair_check_fn of the sign optimizers (lion, signsgd): W bit-identical
+ * under the scaling, and the momentum M exactly c times o1's when
+ * exact_state (c = 2^k). */
+typedef struct {
+    const char *name;
+    long c;
+    int exact_state;
+} sign_scale_ctx;
+
+static inline void check_sign_scaled(const ref_opt *o1, const ref_opt *o2, mpmat_srcptr W1,
+                                     mpmat_srcptr W2, int t, void *vctx)
+{
+    const sign_scale_ctx *ctx = vctx;
+    ck_assert_msg(mpmat_equal(W1, W2), "%s: W differs at step %d with gradients times %ld",
+                  ctx->name, t, ctx->c);
+    if (ctx->exact_state)
+        assert_state_scaled(o1, o2, "M", ctx->c);
 }
 
 /* The four test shapes of the elementwise tests: 1x1, 2x3, 3x2 random and

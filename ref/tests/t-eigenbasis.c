@@ -22,17 +22,6 @@
 
 #define THRESHOLD 64
 
-/* ratio of A - B (any precisions) against scale. */
-static long double diff_ratio(mpmat_srcptr A, mpmat_srcptr B, mpfr_srcptr scale)
-{
-    mpmat_t R;
-    TEST_OK(mpmat_init(R, A->rows, A->cols, HI_PREC));
-    TEST_OK(mpmat_sub(R, A, B));
-    long double r = test_ratio(R, scale, LO_PREC);
-    mpmat_clear(R);
-    return r;
-}
-
 /* Q (n x n) is a canonical eigenbasis of P: orthonormal, small residual,
  * descending Rayleigh quotients, singleton columns sign-canonical. */
 static void check_canonical_eigenbasis(mpmat_srcptr Q, mpmat_srcptr P, test_worst *w)
@@ -48,16 +37,16 @@ static void check_canonical_eigenbasis(mpmat_srcptr Q, mpmat_srcptr P, test_wors
     TEST_OK(mpmat_init(D, n, n, HI_PREC));
     TEST_OK(mpmat_init(I, n, n, HI_PREC));
     TEST_OK(mpmat_init(E, n, n, HI_PREC));
-    ebm_mul(PQ, P, 0, Q, 0);
-    ebm_mul(D, Q, 1, PQ, 0); /* Q^T P Q */
-    ebm_mul(I, Q, 1, Q, 0);
+    model_mul_op(PQ, P, 0, Q, 0);
+    model_mul_op(D, Q, 1, PQ, 0); /* Q^T P Q */
+    model_mul_op(I, Q, 1, Q, 0);
     mpmat_t Id;
     TEST_OK(mpmat_init(Id, n, n, HI_PREC));
     mpmat_one(Id);
     mpfr_t one, nrm, tol, d;
     mpfr_inits2(HI_PREC, one, nrm, tol, d, (mpfr_ptr)0);
     mpfr_set_ui(one, 1, MPFR_RNDN);
-    test_worst_add(w, diff_ratio(I, Id, one)); /* Q^T Q = I */
+    test_worst_add(w, model_ratio(I, Id, one)); /* Q^T Q = I */
     for (size_t i = 0; i < n; i++) /* E = P Q - Q diag(d) */
         for (size_t j = 0; j < n; j++) {
             mpfr_mul(d, mpmat_entry(Q, i, j), mpmat_entry(D, j, j), MPFR_RNDN);
@@ -65,7 +54,7 @@ static void check_canonical_eigenbasis(mpmat_srcptr Q, mpmat_srcptr P, test_wors
         }
     mpmat_norm_fro(nrm, P);
     mpmat_zero(I);
-    test_worst_add(w, diff_ratio(E, I, nrm));
+    test_worst_add(w, model_ratio(E, I, nrm));
     ebm_tol(tol, P);
     for (size_t j = 0; j + 1 < n; j++) {
         mpfr_sub(d, mpmat_entry(D, j, j), mpmat_entry(D, j + 1, j + 1), MPFR_RNDN);
@@ -152,7 +141,7 @@ static void check_first_call(const char *name, size_t m, size_t n, const char *m
         mpfr_t nrm;
         mpfr_init2(nrm, HI_PREC);
         mpmat_norm_fro(nrm, Pm);
-        test_worst_add(wl, diff_ratio(P, Pm, nrm));
+        test_worst_add(wl, model_ratio(P, Pm, nrm));
         mpfr_clear(nrm);
         check_canonical_eigenbasis(Q, P, wq);
     }
@@ -268,11 +257,11 @@ START_TEST(test_rank_deficient_first_call)
             TEST_OK(mpmat_init(q, d, 1, LO_PREC));
             for (size_t i = 0; i < d; i++)
                 mpfr_set(q->e + i, mpmat_entry(Q, i, rank - 1), MPFR_RNDN);
-            ebm_mul(FQ, F, 0, q, 0);
+            model_mul_op(FQ, F, 0, q, 0);
             mpmat_norm_fro(gap, FQ); /* ||F q_r|| = lambda_r */
             mpmat_norm_fro(one, F);
             mpfr_div(one, one, gap, MPFR_RNDN);
-            test_worst_add(&w, diff_ratio(Qn, B, one));
+            test_worst_add(&w, model_ratio(Qn, B, one));
             mpfr_clear(gap);
             mpmat_clear(FQ), mpmat_clear(q);
             mpfr_clear(one);
@@ -303,7 +292,7 @@ static void check_qr(mpmat_srcptr A, test_worst *w)
     long double kappa = 1;
     ebm_qr_canonical(Qm, A, tol, &kappa);
     mpfr_set_ld(one, kappa, MPFR_RNDN); /* scale: the column-scaled condition number */
-    test_worst_add(w, diff_ratio(Q, Qm, one));
+    test_worst_add(w, model_ratio(Q, Qm, one));
     mpfr_clears(tol, one, (mpfr_ptr)0);
     mpmat_clear(Q), mpmat_clear(Qm);
 }
@@ -388,7 +377,7 @@ START_TEST(test_project)
                 mpmat_norm_fro(nrm, Qt);
                 mpfr_add_ui(nrm, nrm, 1, MPFR_RNDN);
                 mpfr_mul_ui(nrm, nrm, 4 * (m + n), MPFR_RNDN);
-                test_worst_add(&w, diff_ratio(back ? Yb : Y, Qt, nrm));
+                test_worst_add(&w, model_ratio(back ? Yb : Y, Qt, nrm));
                 if (ml == 0 && nr == 0)
                     ck_assert(mpmat_equal(back ? Yb : Y, X));
             }
@@ -455,8 +444,8 @@ static void check_permutation(const char *name, const char *eps, test_worst *w)
     mpfr_set_ui(mpmat_entry(PR, 1, 0), 1, MPFR_RNDN);
     mpfr_set_ui(mpmat_entry(PR, 2, 2), 1, MPFR_RNDN);
     mpfr_set_ui(x, 1, MPFR_RNDN); /* permutation matrices up to the QR's roundings */
-    test_worst_add(w, diff_ratio(ref_opt_state(o, "Q_L"), PL, x));
-    test_worst_add(w, diff_ratio(ref_opt_state(o, "Q_R"), PR, x));
+    test_worst_add(w, model_ratio(ref_opt_state(o, "Q_L"), PL, x));
+    test_worst_add(w, model_ratio(ref_opt_state(o, "Q_R"), PR, x));
     /* the second moment before the refresh, as the implementation rounds it:
      * soap V_ij = fl((1 - beta2) G'_ij^2), fact nu = fl((1 - beta2) sums) */
     set_b64(x, "0.95");

@@ -30,39 +30,6 @@ static test_worst w_c_oracle = {"complete ||C - C*|| / (n u)", 0, 100};
 static test_worst w_c_inv = {"complete ||C(V0) - C(V0 R)|| / (n u)", 0, 100};
 static test_worst w_c_orth = {"complete ||V^T V - I|| / (n u)", 0, 10};
 
-/* Rows of Q: Gram-Schmidt, twice, of random rows at Q's precision. */
-static void random_orthogonal(mpmat_ptr Q, test_rng *rng)
-{
-    size_t n = Q->rows;
-    mpfr_t c;
-    mpfr_init2(c, Q->prec);
-    for (int ok = 0; !ok;) {
-        test_fill_uniform(Q, rng);
-        ok = 1;
-        for (size_t i = 0; i < n && ok; i++) {
-            mpfr_ptr x = mpmat_entry(Q, i, 0);
-            for (int pass = 0; pass < 2; pass++)
-                for (size_t j = 0; j < i; j++) {
-                    mpfr_ptr q = mpmat_entry(Q, j, 0);
-                    mpfr_set_zero(c, 1);
-                    for (size_t k = 0; k < n; k++)
-                        mpfr_fma(c, q + k, x + k, c, MPFR_RNDN);
-                    mpfr_neg(c, c, MPFR_RNDN);
-                    for (size_t k = 0; k < n; k++)
-                        mpfr_fma(x + k, c, q + k, x + k, MPFR_RNDN);
-                }
-            mpfr_set_zero(c, 1);
-            for (size_t k = 0; k < n; k++)
-                mpfr_fma(c, x + k, x + k, c, MPFR_RNDN);
-            ok = mpfr_cmp_ui_2exp(c, 1, -20) >= 0; /* else a nearly dependent draw */
-            mpfr_sqrt(c, c, MPFR_RNDN);
-            for (size_t k = 0; ok && k < n; k++)
-                mpfr_div(x + k, x + k, c, MPFR_RNDN);
-        }
-    }
-    mpfr_clear(c);
-}
-
 /* The rule of spec 1.2, written independently: the columns of K (n x d, at
  * K's precision) become Gram-Schmidt (twice) of the candidates x_i, i = 0,
  * 1, ..., skipping those with 4 n ||x||^2 < 1 after orthogonalisation. The
@@ -103,15 +70,6 @@ static void oracle_rule(mpmat_ptr K, size_t have, mpmat_srcptr X)
     mpfr_clear(c);
     for (size_t k = 0; k < n; k++)
         mpfr_clear(x[k]);
-}
-
-/* Columns [c0, c1) of V as an n x d matrix at precision prec. */
-static void columns(mpmat_ptr C, mpmat_srcptr V, size_t c0, size_t c1, mpfr_prec_t prec)
-{
-    TEST_OK(mpmat_init(C, V->rows, c1 - c0, prec));
-    for (size_t i = 0; i < V->rows; i++)
-        for (size_t j = c0; j < c1; j++)
-            mpfr_set(mpmat_entry(C, i, j - c0), mpmat_entry(V, i, j), MPFR_RNDN);
 }
 
 /* ||X - Y||_F / (n u) for matrices of one shape. */
@@ -156,15 +114,15 @@ static void check_cluster(size_t n, size_t k, size_t c0, size_t c1, mpfr_prec_t 
     mpmat_t Q, R, V, V2, Vc, Vr, Kc, K2c, Ko, P, T;
     TEST_OK(mpmat_init(Q, n, n, p));
     TEST_OK(mpmat_init(V, n, k, p));
-    random_orthogonal(Q, rng);
+    test_random_orthogonal(Q, rng);
     test_fill_uniform(V, rng);
     for (size_t i = 0; i < n; i++)
         for (size_t j = c0; j < c1; j++)
             mpfr_set(mpmat_entry(V, i, j), mpmat_entry(Q, i, j - c0), MPFR_RNDN);
     /* V2: the same columns rotated by a random orthogonal d x d R */
     TEST_OK(mpmat_init(R, d, d, p));
-    random_orthogonal(R, rng);
-    columns(Vc, V, c0, c1, p);
+    test_random_orthogonal(R, rng);
+    test_columns(Vc, V, c0, c1, p);
     TEST_OK(mpmat_init(Vr, n, d, p));
     TEST_OK(mpmat_mul(Vr, Vc, R));
     TEST_OK(mpmat_init(V2, n, k, p));
@@ -183,8 +141,8 @@ static void check_cluster(size_t n, size_t k, size_t c0, size_t c1, mpfr_prec_t 
         for (size_t j = 0; j < k; j++)
             if (j < c0 || j >= c1)
                 ck_assert(mpfr_equal_p(mpmat_entry(V, i, j), mpmat_entry(Vsave, i, j)));
-    columns(Kc, V, c0, c1, p);
-    columns(K2c, V2, c0, c1, p);
+    test_columns(Kc, V, c0, c1, p);
+    test_columns(K2c, V2, c0, c1, p);
     test_worst_add(&w_inv, diff_ratio(Kc, K2c, n, p));
     test_worst_add(&w_orth, orth_ratio(Kc, p));
     test_worst_add(&w_orth, orth_ratio(K2c, p));
@@ -239,15 +197,15 @@ static void check_complete(size_t n, size_t k, size_t c0, mpfr_prec_t p, test_rn
     mpfr_prec_t ph = p + GUARD;
     mpmat_t Q, V, V2, R, V0, V0r, Co, X, C1, C2;
     TEST_OK(mpmat_init(Q, n, n, p));
-    random_orthogonal(Q, rng);
+    test_random_orthogonal(Q, rng);
     TEST_OK(mpmat_init(V, n, k, p));
     test_fill_uniform(V, rng); /* the columns to be replaced hold garbage */
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < c0; j++)
             mpfr_set(mpmat_entry(V, i, j), mpmat_entry(Q, i, j), MPFR_RNDN);
-    columns(V0, V, 0, c0, p);
+    test_columns(V0, V, 0, c0, p);
     TEST_OK(mpmat_init(R, c0, c0, p));
-    random_orthogonal(R, rng);
+    test_random_orthogonal(R, rng);
     TEST_OK(mpmat_init(V0r, n, c0, p));
     TEST_OK(mpmat_mul(V0r, V0, R));
     TEST_OK(mpmat_init(V2, n, k, p));
@@ -262,8 +220,8 @@ static void check_complete(size_t n, size_t k, size_t c0, mpfr_prec_t p, test_rn
             ck_assert(mpfr_equal_p(mpmat_entry(V, i, j), mpmat_entry(V0, i, j)));
     test_worst_add(&w_c_orth, orth_ratio(V, p));
     test_worst_add(&w_c_orth, orth_ratio(V2, p));
-    columns(C1, V, c0, k, p);
-    columns(C2, V2, c0, k, p);
+    test_columns(C1, V, c0, k, p);
+    test_columns(C2, V2, c0, k, p);
     test_worst_add(&w_c_inv, diff_ratio(C1, C2, n, p));
     /* oracle: Gram-Schmidt of e_1, e_2, ... against the kept columns, at ph */
     TEST_OK(mpmat_init(Co, n, k, ph));
@@ -299,25 +257,9 @@ START_TEST(test_complete_random)
 }
 END_TEST
 
-/* Sets A from a row-major list of small integers. */
-static void set_ints(mpmat_ptr A, const long *v)
-{
-    for (size_t k = 0; k < A->rows * A->cols; k++)
-        mpfr_set_si(A->e + k, v[k], MPFR_RNDN);
-}
-
-/* Entrywise equal as numbers (the rule may return -0 where a product of a
- * negative entry and 0 was taken; the sign of zero is not part of it). */
-static int same_values(mpmat_srcptr A, mpmat_srcptr B)
-{
-    if (A->rows != B->rows || A->cols != B->cols)
-        return 0;
-    for (size_t k = 0; k < A->rows * A->cols; k++)
-        if (!mpfr_equal_p(A->e + k, B->e + k))
-            return 0;
-    return 1;
-}
-
+/* Exact results compared as values (test_same_values): the rule may return -0
+ * where a product of a negative entry and 0 was taken; the sign of zero is
+ * not part of it. */
 START_TEST(test_exact_cases)
 {
     for (int ip = 0; ip < 4; ip++) {
@@ -330,37 +272,37 @@ START_TEST(test_exact_cases)
         mpmat_one(E);
         mpmat_one(V);
         TEST_OK(mpmat_basis_canonical_cluster(V, 0, 4));
-        ck_assert(same_values(V, E));
-        set_ints(V, perm);
+        ck_assert(test_same_values(V, E));
+        test_set_ints(V, perm);
         TEST_OK(mpmat_basis_canonical_cluster(V, 0, 4));
-        ck_assert(same_values(V, E));
+        ck_assert(test_same_values(V, E));
         /* completion of nothing is the identity */
-        set_ints(V, perm);
+        test_set_ints(V, perm);
         TEST_OK(mpmat_basis_complete(V, 0));
-        ck_assert(same_values(V, E));
+        ck_assert(test_same_values(V, E));
         /* columns 1..2 = (e_3, -e_0) (0-based): the rule gives (e_0, e_3), skipping
          * P e_1 = P e_2 = 0 */
-        set_ints(V, perm);
+        test_set_ints(V, perm);
         TEST_OK(mpmat_basis_canonical_cluster(V, 1, 3));
         static const long e1[16] = {0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, -1, 0, 0, 1, 0};
-        set_ints(E, e1);
-        ck_assert(same_values(V, E));
+        test_set_ints(E, e1);
+        ck_assert(test_same_values(V, E));
         /* a single column -e_1 becomes e_1 (P e_0 = 0 skipped) */
         static const long m2[16] = {0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
         static const long p2[16] = {0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-        set_ints(V, m2), set_ints(E, p2);
+        test_set_ints(V, m2), test_set_ints(E, p2);
         TEST_OK(mpmat_basis_canonical_cluster(V, 0, 1));
-        ck_assert(same_values(V, E));
+        ck_assert(test_same_values(V, E));
         /* completing e_1 in 4 dimensions: e_0, (e_1 skipped), e_2, e_3 */
         static const long c2[16] = {0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
-        set_ints(E, c2);
+        test_set_ints(E, c2);
         TEST_OK(mpmat_basis_complete(V, 1));
-        ck_assert(same_values(V, E));
+        ck_assert(test_same_values(V, E));
         /* an empty cluster changes nothing */
         TEST_OK(mpmat_basis_canonical_cluster(V, 2, 2));
-        ck_assert(same_values(V, E));
+        ck_assert(test_same_values(V, E));
         TEST_OK(mpmat_basis_complete(V, 4));
-        ck_assert(same_values(V, E));
+        ck_assert(test_same_values(V, E));
         mpmat_clear(V), mpmat_clear(E);
 
         /* completing (e_1 + e_2)/sqrt 2 in 2 dimensions: (e_1 - e_2)/sqrt 2 */
@@ -373,7 +315,7 @@ START_TEST(test_exact_cases)
         mpfr_set(mpmat_entry(V, 1, 0), h, MPFR_RNDN);
         TEST_OK(mpmat_basis_complete(V, 1));
         mpmat_t C, Ce;
-        columns(C, V, 1, 2, p);
+        test_columns(C, V, 1, 2, p);
         TEST_OK(mpmat_init(Ce, 2, 1, p));
         mpfr_set(mpmat_entry(Ce, 0, 0), h, MPFR_RNDN);
         mpfr_neg(mpmat_entry(Ce, 1, 0), h, MPFR_RNDN);
@@ -390,7 +332,7 @@ START_TEST(test_sign_canonical)
     mpmat_t V;
     TEST_OK(mpmat_init(V, 3, 2, 53));
     static const long v[6] = {1, -2, -3, 2, 2, 1};
-    set_ints(V, v);
+    test_set_ints(V, v);
     mpmat_column_sign_canonical(V, 0); /* largest |.| is -3 at index 1: negate */
     mpmat_column_sign_canonical(V, 1); /* tie |-2| = |2|: the first (-2) decides */
     static const long e[6] = {-1, 2, 3, -2, -2, -1};

@@ -35,60 +35,6 @@ static test_worst w_eigval = {"eigh ||w - lambda|| / (n ||A|| u)", 0, 10};
 static test_worst w_dk = {"eigh ||v - q|| gap / (n ||A|| u)", 0, 10};
 static test_worst w_cluster = {"eigh ||V_c - K_c|| gap / (n ||A|| u)", 0, 100};
 
-/* Rows of Q: Gram-Schmidt, twice, of random rows at Q's precision. */
-static void random_orthogonal(mpmat_ptr Q, test_rng *rng)
-{
-    size_t n = Q->rows;
-    mpfr_t c;
-    mpfr_init2(c, Q->prec);
-    for (;;) {
-        test_fill_uniform(Q, rng);
-        int ok = 1;
-        for (size_t i = 0; i < n && ok; i++) {
-            mpfr_ptr x = mpmat_entry(Q, i, 0);
-            for (int pass = 0; pass < 2; pass++)
-                for (size_t j = 0; j < i; j++) {
-                    mpfr_ptr q = mpmat_entry(Q, j, 0);
-                    mpfr_set_zero(c, 1);
-                    for (size_t k = 0; k < n; k++)
-                        mpfr_fma(c, q + k, x + k, c, MPFR_RNDN);
-                    for (size_t k = 0; k < n; k++) {
-                        mpfr_neg(c, c, MPFR_RNDN);
-                        mpfr_fma(x + k, c, q + k, x + k, MPFR_RNDN);
-                        mpfr_neg(c, c, MPFR_RNDN);
-                    }
-                }
-            mpfr_set_zero(c, 1);
-            for (size_t k = 0; k < n; k++)
-                mpfr_fma(c, x + k, x + k, c, MPFR_RNDN);
-            if (mpfr_cmp_ui_2exp(c, 1, -20) < 0) { /* nearly dependent draw: draw again */
-                ok = 0;
-                break;
-            }
-            mpfr_sqrt(c, c, MPFR_RNDN);
-            for (size_t k = 0; k < n; k++)
-                mpfr_div(x + k, x + k, c, MPFR_RNDN);
-        }
-        if (ok)
-            break;
-    }
-    mpfr_clear(c);
-}
-
-/* A = RN(Q diag(lam) Q^T): Q diag(lam) exactly, then one rounding per entry. */
-static void plant(mpmat_ptr A, mpmat_srcptr Q, mpmat_srcptr lam)
-{
-    size_t n = Q->rows;
-    mpmat_t W;
-    TEST_OK(mpmat_init(W, n, n, Q->prec + lam->prec));
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < n; k++)
-            mpfr_mul(mpmat_entry(W, i, k), mpmat_entry(Q, i, k), mpmat_entry(lam, k, 0),
-                     MPFR_RNDN);
-    TEST_OK(mpmat_mul_nt(A, W, Q));
-    mpmat_clear(W);
-}
-
 /* Stable sort of lam descending, permuting Q's columns alike. */
 static void sort_planted(mpmat_ptr Q, mpmat_ptr lam)
 {
@@ -100,32 +46,6 @@ static void sort_planted(mpmat_ptr Q, mpmat_ptr lam)
             for (size_t r = 0; r < n; r++)
                 mpfr_swap(mpmat_entry(Q, r, j), mpmat_entry(Q, r, j - 1));
         }
-}
-
-/* num / (scale 2^-p) as a long double for the ratio trackers. */
-static long double ratio_of(mpfr_srcptr num, mpfr_srcptr scale, mpfr_prec_t p)
-{
-    mpfr_t s, r;
-    mpfr_inits2(64, s, r, (mpfr_ptr)0);
-    mpfr_mul_2si(s, scale, -(long)p, MPFR_RNDN);
-    long double out;
-    if (mpfr_zero_p(s))
-        out = mpfr_zero_p(num) ? 0.0L : 1e300L;
-    else {
-        mpfr_div(r, num, s, MPFR_RNDN);
-        out = mpfr_get_ld(r, MPFR_RNDN);
-    }
-    mpfr_clears(s, r, (mpfr_ptr)0);
-    return out;
-}
-
-/* No entry is -0 (zeros of the output are +0). */
-static int no_negative_zero(mpmat_srcptr M)
-{
-    for (size_t k = 0; k < M->rows * M->cols; k++)
-        if (mpfr_zero_p(M->e + k) && mpfr_signbit(M->e + k))
-            return 0;
-    return 1;
 }
 
 /* tol = 2^(-p/2) nrm, as mpmat_eigh computes it. */
@@ -232,16 +152,6 @@ static void check_residuals(mpmat_srcptr A, mpmat_srcptr w, mpmat_srcptr V, mpfr
     mpmat_clear(R), mpmat_clear(T), mpmat_clear(M), mpmat_clear(AV);
 }
 
-/* Column j has its largest-magnitude component positive (first on ties). */
-static int sign_canonical(mpmat_srcptr V, size_t j)
-{
-    size_t best = 0;
-    for (size_t i = 1; i < V->rows; i++)
-        if (mpfr_cmpabs(mpmat_entry(V, i, j), mpmat_entry(V, best, j)) > 0)
-            best = i;
-    return mpfr_sgn(mpmat_entry(V, best, j)) > 0;
-}
-
 /* Prints the worst ratios (each test runs in its own process). */
 static void report_all(void)
 {
@@ -266,10 +176,11 @@ static void check_planted(const char *name, mpmat_srcptr Q, mpmat_srcptr lam, mp
     TEST_OK(mpmat_init(w2, n, 1, p));
     TEST_OK(mpmat_init(V2, n, n, p));
     TEST_OK(mpmat_init(Qc, n, n, ph));
-    plant(A, Q, lam);
+    test_plant_symmetric(A, Q, lam);
     TEST_OK(mpmat_eigh(w, V, A));
     check_residuals(A, w, V, p);
-    ck_assert_msg(no_negative_zero(w) && no_negative_zero(V), "%s: -0 in the output", name);
+    ck_assert_msg(test_no_negative_zero(w) && test_no_negative_zero(V), "%s: -0 in the output",
+                  name);
 
     /* bit reproducibility, and V = NULL gives the same eigenvalues */
     TEST_OK(mpmat_eigh(w2, V2, A));
@@ -294,7 +205,7 @@ static void check_planted(const char *name, mpmat_srcptr Q, mpmat_srcptr lam, mp
         mpfr_fma(num, d, d, num, MPFR_RNDN);
     }
     mpfr_sqrt(num, num, MPFR_RNDN);
-    test_worst_add(&w_eigval, ratio_of(num, scale, p));
+    test_worst_add(&w_eigval, test_scalar_ratio(num, scale, p));
 
     /* clusters of the planted spectrum must be those of the computed one */
     size_t *gp = malloc(n * sizeof *gp), *gw = malloc(n * sizeof *gw);
@@ -338,13 +249,13 @@ static void check_planted(const char *name, mpmat_srcptr Q, mpmat_srcptr lam, mp
             }
         mpfr_sqrt(num, num, MPFR_RNDN);
         mpfr_mul(num, num, gap, MPFR_RNDN);
-        long double r = ratio_of(num, scale, p);
+        long double r = test_scalar_ratio(num, scale, p);
         if (c1 - c0 >= 2) {
             test_worst_add(&w_cluster, r);
         } else {
             test_worst_add(&w_dk, r);
-            ck_assert_msg(sign_canonical(V, c0), "%s: column %zu is not sign-canonical", name,
-                          c0);
+            ck_assert_msg(test_column_is_sign_canonical(V, c0),
+                          "%s: column %zu is not sign-canonical", name, c0);
         }
         c0 = c1;
     }
@@ -431,7 +342,7 @@ START_TEST(test_planted_spectra)
                 TEST_OK(mpmat_init(Q, n, n, p + GUARD));
                 TEST_OK(mpmat_init(lam, n, 1, p + GUARD));
                 if (design_spectrum(lam, design, p, &rng)) {
-                    random_orthogonal(Q, &rng);
+                    test_random_orthogonal(Q, &rng);
                     sort_planted(Q, lam);
                     check_planted(design_names[design], Q, lam, p);
                 }
@@ -460,7 +371,7 @@ START_TEST(test_hessian_blocks)
             TEST_OK(mpmat_init(lam, 9, 1, p + GUARD));
             TEST_OK(mpmat_init(B, 3, 3, p + GUARD));
             for (size_t k = 0; k < 3; k++) {
-                random_orthogonal(B, &rng);
+                test_random_orthogonal(B, &rng);
                 for (size_t i = 0; i < 3; i++)
                     for (size_t j = 0; j < 3; j++)
                         mpfr_set(mpmat_entry(Q, 3 * k + i, 3 * k + j), mpmat_entry(B, i, j),
@@ -503,7 +414,7 @@ START_TEST(test_random_symmetric)
         for (size_t k = 0; k < n; k++) {
             if (k > 0)
                 ck_assert(mpfr_greaterequal_p(mpmat_entry(w, k - 1, 0), mpmat_entry(w, k, 0)));
-            ck_assert(sign_canonical(V, k)); /* random spectra have no clusters */
+            ck_assert(test_column_is_sign_canonical(V, k)); /* random spectra have no clusters */
         }
         if (n <= 16) {
             TEST_OK(mpmat_eigh(w, V2, A));
@@ -516,13 +427,6 @@ START_TEST(test_random_symmetric)
     test_worst_report(&w_orth);
 }
 END_TEST
-
-/* Sets A from a row-major list of small integers. */
-static void set_ints(mpmat_ptr A, const long *v)
-{
-    for (size_t k = 0; k < A->rows * A->cols; k++)
-        mpfr_set_si(A->e + k, v[k], MPFR_RNDN);
-}
 
 START_TEST(test_exact_cases)
 {
@@ -564,7 +468,7 @@ START_TEST(test_exact_cases)
         static const long e5[25] = {0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0,
                                     0, 1, 0, 0, 0, 0, 0, 0, 0, 1};
         static const long ew5[5] = {3, 2, 1, 1, 1};
-        set_ints(A, d5), set_ints(E, e5), set_ints(ew, ew5);
+        test_set_ints(A, d5), test_set_ints(E, e5), test_set_ints(ew, ew5);
         TEST_OK(mpmat_eigh(w, V, A));
         ck_assert(mpmat_equal(w, ew) && mpmat_equal(V, E));
         /* -diag: signs of singletons stay positive */
@@ -573,7 +477,7 @@ START_TEST(test_exact_cases)
         static const long ew5n[5] = {-1, -1, -1, -2, -3};
         static const long e5n[25] = {1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0,
                                      0, 0, 0, 1, 0, 0, 0, 1, 0, 0};
-        set_ints(ew, ew5n), set_ints(E, e5n);
+        test_set_ints(ew, ew5n), test_set_ints(E, e5n);
         ck_assert(mpmat_equal(w, ew) && mpmat_equal(V, E));
         mpmat_clear(A), mpmat_clear(w), mpmat_clear(V), mpmat_clear(E), mpmat_clear(ew);
 
@@ -583,7 +487,7 @@ START_TEST(test_exact_cases)
         TEST_OK(mpmat_init(w, 2, 1, p));
         TEST_OK(mpmat_init(V, 2, 2, p));
         static const long a2[4] = {0, 1, 1, 0};
-        set_ints(A, a2);
+        test_set_ints(A, a2);
         TEST_OK(mpmat_eigh(w, V, A));
         ck_assert(mpfr_cmp_si(mpmat_entry(w, 0, 0), 1) == 0);
         ck_assert(mpfr_cmp_si(mpmat_entry(w, 1, 0), -1) == 0);

@@ -22,47 +22,10 @@
 
 #include <stdlib.h>
 
+#include "factor_shapes.h"
 #include "optref/mpmat.h"
 
 #define THRESH 10.0L
-
-static const size_t shapes[][2] = {{1, 1}, {1, 4}, {4, 1}, {2, 3}, {3, 2},
-                                   {5, 5}, {7, 4}, {4, 7}};
-static const size_t big_shapes[][2] = {{16, 16}, {16, 9}, {9, 16}};
-
-static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
-static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
-
-/* Entries uniform in [-1, 1) carrying A->prec random bits (53 at a time). */
-static void fill_full(mpmat_ptr A, test_rng *rng)
-{
-    mpfr_t t;
-    mpfr_init2(t, A->prec);
-    for (size_t e = 0; e < A->rows * A->cols; e++) {
-        mpfr_ptr x = A->e + e;
-        mpfr_set_zero(x, 1);
-        for (long c = 0; c * 53 < (long)A->prec; c++) {
-            mpfr_set_uj(t, test_rng_next(rng) >> 11, MPFR_RNDN);
-            mpfr_mul_2si(t, t, -53 * (c + 1), MPFR_RNDN);
-            mpfr_add(x, x, t, MPFR_RNDN);
-        }
-        mpfr_mul_2ui(x, x, 1, MPFR_RNDN);
-        mpfr_sub_ui(x, x, 1, MPFR_RNDN);
-    }
-    mpfr_clear(t);
-}
-
-static long double mp_ratio(mpfr_srcptr num, mpfr_srcptr den, mpfr_prec_t p)
-{
-    mpfr_t r;
-    mpfr_init2(r, 64);
-    mpfr_div(r, num, den, MPFR_RNDN);
-    mpfr_mul_2si(r, r, (long)p, MPFR_RNDN);
-    mpfr_abs(r, r, MPFR_RNDN);
-    long double v = mpfr_nan_p(r) ? 1e300L : mpfr_get_ld(r, MPFR_RNDN);
-    mpfr_clear(r);
-    return v;
-}
 
 /* ||D||_F / (dim * norm 2^-p); norm NULL means 1. */
 static long double ratio_of(mpmat_srcptr D, size_t dim, mpmat_srcptr normof, mpfr_prec_t p)
@@ -123,7 +86,7 @@ static void polar_worst_report(const polar_worst *w)
 static void check_polar(mpmat_srcptr A, mpfr_prec_t p, size_t r, mpfr_srcptr nuc,
                         mpmat_srcptr Pref, polar_worst *w)
 {
-    size_t m = A->rows, n = A->cols, k = min_sz(m, n), big = max_sz(m, n);
+    size_t m = A->rows, n = A->cols, k = test_min_sz(m, n), big = test_max_sz(m, n);
     mpfr_prec_t h = 2 * (A->prec > p ? A->prec : p) + 64;
     mpmat_t P, P2, D;
     TEST_OK(mpmat_init(P, m, n, p));
@@ -161,7 +124,7 @@ static void check_polar(mpmat_srcptr A, mpfr_prec_t p, size_t r, mpfr_srcptr nuc
         mpfr_t den;
         mpfr_init2(den, h);
         mpfr_mul_ui(den, nuc, big, MPFR_RNDN);
-        test_worst_add(&w->trace, mp_ratio(tr, den, p));
+        test_worst_add(&w->trace, test_relative_ratio(tr, den, p));
         mpfr_clears(tr, den, (mpfr_ptr)0);
     }
     /* the exact factor */
@@ -186,7 +149,7 @@ static void check_polar(mpmat_srcptr A, mpfr_prec_t p, size_t r, mpfr_srcptr nuc
         mpmat_sumsq(f, P);
         mpfr_sub_ui(f, f, r, MPFR_RNDN);
         mpfr_set_ui(one, big, MPFR_RNDN);
-        test_worst_add(&w->rank, mp_ratio(f, one, p));
+        test_worst_add(&w->rank, test_relative_ratio(f, one, p));
         mpfr_clears(f, one, (mpfr_ptr)0);
     }
     if (r == 0) /* the zero matrix (or nothing above tol): P = +0 exactly */
@@ -207,11 +170,10 @@ START_TEST(test_polar_random)
     polar_worst_init(&w, rand_names);
     for (int ip = 0; ip < 4; ip++) {
         mpfr_prec_t p = test_precisions[ip];
-        size_t ns = sizeof shapes / sizeof shapes[0], nb = ip < 2 ? 3 : 0;
-        for (size_t sh = 0; sh < ns + nb; sh++) {
-            size_t m = sh < ns ? shapes[sh][0] : big_shapes[sh - ns][0];
-            size_t n = sh < ns ? shapes[sh][1] : big_shapes[sh - ns][1];
-            size_t k = min_sz(m, n);
+        for (size_t sh = 0; sh < factor_shape_count(ip); sh++) {
+            size_t m, n;
+            factor_shape(sh, &m, &n);
+            size_t k = test_min_sz(m, n);
             for (int rep = 0; rep < 2; rep++) {
                 /* reference: U V^T and sum s from mpmat_svd at 2p bits */
                 mpfr_prec_t q = 2 * p;
@@ -221,7 +183,7 @@ START_TEST(test_polar_random)
                 TEST_OK(mpmat_init(s, k, 1, q));
                 TEST_OK(mpmat_init(V, n, k, q));
                 TEST_OK(mpmat_init(UVt, m, n, 2 * q + 64));
-                fill_full(A, &rng);
+                test_fill_full(A, &rng);
                 TEST_OK(mpmat_svd(U, s, V, A));
                 TEST_OK(mpmat_mul_nt(UVt, U, V));
                 mpfr_t nuc;
@@ -237,16 +199,6 @@ START_TEST(test_polar_random)
 }
 END_TEST
 
-static void random_orthogonal(mpmat_ptr Q, size_t n, mpfr_prec_t h, test_rng *rng)
-{
-    mpmat_t Z;
-    TEST_OK(mpmat_init(Z, n, n, h));
-    TEST_OK(mpmat_init(Q, n, n, h));
-    fill_full(Z, rng);
-    TEST_OK(mpmat_qr(Q, NULL, Z));
-    mpmat_clear(Z);
-}
-
 static const char *planted_names[6] = {
     "polar planted: ||P^TP-I||/(max u)",       "polar planted: symmetry of P^TA, AP^T",
     "polar planted: tr(P^TA) = sum s",         "polar planted: ||P-Q1_r Q2_r^T||/(max u)",
@@ -261,15 +213,14 @@ START_TEST(test_polar_planted)
     polar_worst_init(&w, planted_names);
     for (int ip = 0; ip < 4; ip++) {
         mpfr_prec_t p = test_precisions[ip], h = p + 128;
-        size_t ns = sizeof shapes / sizeof shapes[0], nb = ip < 2 ? 3 : 0;
-        for (size_t sh = 0; sh < ns + nb; sh++) {
-            size_t m = sh < ns ? shapes[sh][0] : big_shapes[sh - ns][0];
-            size_t n = sh < ns ? shapes[sh][1] : big_shapes[sh - ns][1];
-            size_t k = min_sz(m, n);
+        for (size_t sh = 0; sh < factor_shape_count(ip); sh++) {
+            size_t m, n;
+            factor_shape(sh, &m, &n);
+            size_t k = test_min_sz(m, n);
             for (int kind = 0; kind < 7; kind++) {
                 mpmat_t Q1, Q2, Q1S, A, Pref;
-                random_orthogonal(Q1, m, h, &rng);
-                random_orthogonal(Q2, n, h, &rng);
+                test_random_orthogonal_qr(Q1, m, h, &rng);
+                test_random_orthogonal_qr(Q2, n, h, &rng);
                 TEST_OK(mpmat_init(Q1S, m, n, h));
                 TEST_OK(mpmat_init(A, m, n, h));
                 TEST_OK(mpmat_init(Pref, m, n, 2 * h + 64));
@@ -328,7 +279,7 @@ START_TEST(test_polar_scaling_and_aliasing)
             TEST_OK(mpmat_init(B, m, n, p));
             TEST_OK(mpmat_init(P, m, n, p));
             TEST_OK(mpmat_init(P2, m, n, p));
-            fill_full(A, &rng);
+            test_fill_full(A, &rng);
             TEST_OK(mpmat_polar(P, A));
             for (long e = -1000; e <= 1000; e += 2000) {
                 for (size_t q = 0; q < m * n; q++)
@@ -389,20 +340,14 @@ START_TEST(test_polar_64x64)
     mpmat_t A, P, D;
     TEST_OK(mpmat_init(A, 64, 64, 256));
     TEST_OK(mpmat_init(P, 64, 64, 256));
-    fill_full(A, &rng);
+    test_fill_full(A, &rng);
     TEST_OK(mpmat_polar(P, A));
-    mpmat_t G, I;
-    TEST_OK(mpmat_init(G, 64, 64, 2 * 256 + 64));
-    TEST_OK(mpmat_init(I, 64, 64, 2 * 256 + 64));
-    TEST_OK(mpmat_mul_tn(G, P, P));
-    mpmat_one(I);
-    TEST_OK(mpmat_sub(G, G, I));
-    test_worst_add(&worth, ratio_of(G, 64, NULL, 256));
+    test_worst_add(&worth, test_orth_ratio(P, 64, 256));
     skew_part(D, P, A, 1, 2 * 256 + 64);
     test_worst_add(&wsym, ratio_of(D, 64, A, 256));
     test_worst_report(&worth);
     test_worst_report(&wsym);
-    mpmat_clear(A), mpmat_clear(P), mpmat_clear(D), mpmat_clear(G), mpmat_clear(I);
+    mpmat_clear(A), mpmat_clear(P), mpmat_clear(D);
 }
 END_TEST
 
@@ -413,7 +358,7 @@ START_TEST(test_polar_errors)
     TEST_OK(mpmat_init(P, 3, 2, 53));
     TEST_OK(mpmat_init(bad, 2, 3, 53));
     test_rng rng = {34};
-    fill_full(A, &rng);
+    test_fill_full(A, &rng);
     ck_assert_int_eq(mpmat_polar(bad, A), OPTREF_ESHAPE);
     mpfr_set_ui(P->e, 7, MPFR_RNDN);
     mpfr_set_nan(mpmat_entry(A, 2, 0));

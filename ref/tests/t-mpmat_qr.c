@@ -14,35 +14,10 @@
 
 #include <stdlib.h>
 
+#include "factor_shapes.h"
 #include "optref/mpmat.h"
 
 #define THRESH 10.0L
-
-static const size_t shapes[][2] = {{1, 1}, {1, 4}, {4, 1}, {2, 3}, {3, 2},
-                                   {5, 5}, {7, 4}, {4, 7}};
-static const size_t big_shapes[][2] = {{16, 16}, {16, 9}, {9, 16}};
-
-static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
-static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
-
-/* Entries uniform in [-1, 1) carrying A->prec random bits (53 at a time). */
-static void fill_full(mpmat_ptr A, test_rng *rng)
-{
-    mpfr_t t;
-    mpfr_init2(t, A->prec);
-    for (size_t e = 0; e < A->rows * A->cols; e++) {
-        mpfr_ptr x = A->e + e;
-        mpfr_set_zero(x, 1);
-        for (long c = 0; c * 53 < (long)A->prec; c++) {
-            mpfr_set_uj(t, test_rng_next(rng) >> 11, MPFR_RNDN);
-            mpfr_mul_2si(t, t, -53 * (c + 1), MPFR_RNDN);
-            mpfr_add(x, x, t, MPFR_RNDN);
-        }
-        mpfr_mul_2ui(x, x, 1, MPFR_RNDN);
-        mpfr_sub_ui(x, x, 1, MPFR_RNDN);
-    }
-    mpfr_clear(t);
-}
 
 /* ||A - B C||_F / (max(m,n) ||A||_F 2^-p), formed at 2 prec(B) + 64 bits. */
 static long double residual_ratio(mpmat_srcptr A, mpmat_srcptr B, mpmat_srcptr C, mpfr_prec_t p)
@@ -55,44 +30,18 @@ static long double residual_ratio(mpmat_srcptr A, mpmat_srcptr B, mpmat_srcptr C
     mpfr_t scale;
     mpfr_init2(scale, 64);
     mpmat_norm_fro(scale, A);
-    mpfr_mul_ui(scale, scale, max_sz(A->rows, A->cols), MPFR_RNDN);
+    mpfr_mul_ui(scale, scale, test_max_sz(A->rows, A->cols), MPFR_RNDN);
     long double r = test_ratio(P, scale, p);
     mpfr_clear(scale);
     mpmat_clear(P);
     return r;
 }
 
-/* ||Q^T Q - I||_F / (dim 2^-p), formed at 2 prec(Q) + 64 bits. */
-static long double orth_ratio(mpmat_srcptr Q, size_t dim, mpfr_prec_t p)
-{
-    mpmat_t G, I;
-    TEST_OK(mpmat_init(G, Q->cols, Q->cols, 2 * Q->prec + 64));
-    TEST_OK(mpmat_init(I, Q->cols, Q->cols, 2 * Q->prec + 64));
-    TEST_OK(mpmat_mul_tn(G, Q, Q));
-    mpmat_one(I);
-    TEST_OK(mpmat_sub(G, G, I));
-    mpfr_t scale;
-    mpfr_init2(scale, 64);
-    mpfr_set_ui(scale, dim, MPFR_RNDN);
-    long double r = test_ratio(G, scale, p);
-    mpfr_clear(scale);
-    mpmat_clear(G), mpmat_clear(I);
-    return r;
-}
-
-static int all_zeros_positive(mpmat_srcptr M)
-{
-    for (size_t e = 0; e < M->rows * M->cols; e++)
-        if (mpfr_zero_p(M->e + e) && mpfr_signbit(M->e + e))
-            return 0;
-    return 1;
-}
-
 /* Every check on one input: ratios, exact structure, reproducibility, the
  * NULL-output variants. */
 static void check_qr(mpmat_srcptr A, mpfr_prec_t p, test_worst *wres, test_worst *worth)
 {
-    size_t m = A->rows, n = A->cols, k = min_sz(m, n);
+    size_t m = A->rows, n = A->cols, k = test_min_sz(m, n);
     mpmat_t Q, R, Q2, R2;
     TEST_OK(mpmat_init(Q, m, k, p));
     TEST_OK(mpmat_init(R, k, n, p));
@@ -101,7 +50,7 @@ static void check_qr(mpmat_srcptr A, mpfr_prec_t p, test_worst *wres, test_worst
     TEST_OK(mpmat_qr(Q, R, A));
 
     test_worst_add(wres, residual_ratio(A, Q, R, p));
-    test_worst_add(worth, orth_ratio(Q, max_sz(m, n), p));
+    test_worst_add(worth, test_orth_ratio(Q, test_max_sz(m, n), p));
     for (size_t i = 0; i < k; i++) {
         for (size_t j = 0; j < i; j++)
             ck_assert_msg(mpfr_zero_p(mpmat_entry(R, i, j)), "R[%zu][%zu] of a %zux%zu QR at "
@@ -110,7 +59,7 @@ static void check_qr(mpmat_srcptr A, mpfr_prec_t p, test_worst *wres, test_worst
         ck_assert_msg(mpfr_sgn(d) >= 0 && !mpfr_signbit(d), "R[%zu][%zu] < 0 (or -0) in a "
                       "%zux%zu QR at %ld bits", i, i, m, n, (long)p);
     }
-    ck_assert(all_zeros_positive(Q) && all_zeros_positive(R));
+    ck_assert(test_no_negative_zero(Q) && test_no_negative_zero(R));
 
     /* the same bits again, and with one output only */
     TEST_OK(mpmat_qr(Q2, R2, A));
@@ -136,14 +85,13 @@ START_TEST(test_qr_random)
     test_worst worth = {"qr random: ||Q^TQ-I||/(max(m,n) u)", 0, THRESH};
     for (int ip = 0; ip < 4; ip++) {
         mpfr_prec_t p = test_precisions[ip];
-        size_t ns = sizeof shapes / sizeof shapes[0], nb = ip < 2 ? 3 : 0;
-        for (size_t s = 0; s < ns + nb; s++) {
-            size_t m = s < ns ? shapes[s][0] : big_shapes[s - ns][0];
-            size_t n = s < ns ? shapes[s][1] : big_shapes[s - ns][1];
+        for (size_t s = 0; s < factor_shape_count(ip); s++) {
+            size_t m, n;
+            factor_shape(s, &m, &n);
             for (int rep = 0; rep < 3; rep++) {
                 mpmat_t A;
                 TEST_OK(mpmat_init(A, m, n, p));
-                fill_full(A, &rng);
+                test_fill_full(A, &rng);
                 check_qr(A, p, &wres, &worth);
                 mpmat_clear(A);
             }
@@ -167,7 +115,7 @@ START_TEST(test_qr_rank_deficient)
             for (int kind = 0; kind < 6; kind++) {
                 mpmat_t A;
                 TEST_OK(mpmat_init(A, m, n, p));
-                fill_full(A, &rng);
+                test_fill_full(A, &rng);
                 if (kind == 0 || kind == 1) { /* zero column 0, or the middle one */
                     size_t c = kind == 0 ? 0 : n / 2;
                     for (size_t i = 0; i < m; i++)
@@ -198,9 +146,9 @@ START_TEST(test_qr_rank_deficient)
                 if (kind <= 1 || kind == 4) { /* a zero column gives R_jj = +0 exactly */
                     size_t c = kind == 0 ? 0 : n / 2;
                     mpmat_t R;
-                    TEST_OK(mpmat_init(R, min_sz(m, n), n, p));
+                    TEST_OK(mpmat_init(R, test_min_sz(m, n), n, p));
                     TEST_OK(mpmat_qr(NULL, R, A));
-                    if (kind == 4 || c < min_sz(m, n))
+                    if (kind == 4 || c < test_min_sz(m, n))
                         ck_assert(mpfr_zero_p(mpmat_entry(R, kind == 4 ? 0 : c, kind == 4 ? 0 : c)));
                     if (kind == 4)
                         for (size_t e = 0; e < R->rows * R->cols; e++)
@@ -209,8 +157,8 @@ START_TEST(test_qr_rank_deficient)
                 }
                 if (kind == 4) { /* the zero matrix: Q = the first k columns of I */
                     mpmat_t Q, I;
-                    TEST_OK(mpmat_init(Q, m, min_sz(m, n), p));
-                    TEST_OK(mpmat_init(I, m, min_sz(m, n), p));
+                    TEST_OK(mpmat_init(Q, m, test_min_sz(m, n), p));
+                    TEST_OK(mpmat_init(I, m, test_min_sz(m, n), p));
                     TEST_OK(mpmat_qr(Q, NULL, A));
                     mpmat_one(I);
                     ck_assert(mpmat_equal(Q, I));
@@ -239,7 +187,7 @@ START_TEST(test_qr_scaling_exact)
             TEST_OK(mpmat_init(Q2, 6, 4, p));
             TEST_OK(mpmat_init(R, 4, 4, p));
             TEST_OK(mpmat_init(R2, 4, 4, p));
-            fill_full(A, &rng);
+            test_fill_full(A, &rng);
             for (size_t t = 0; t < 24; t++)
                 mpfr_mul_2si(B->e + t, A->e + t, e, MPFR_RNDN);
             TEST_OK(mpmat_qr(Q, R, A));
@@ -301,13 +249,13 @@ START_TEST(test_qr_aliasing_and_mixed_precision)
     for (int ip = 0; ip < 4; ip++) {
         mpfr_prec_t p = test_precisions[ip];
         for (int s = 0; s < 3; s++) {
-            size_t m = sh[s][0], n = sh[s][1], k = min_sz(m, n);
+            size_t m = sh[s][0], n = sh[s][1], k = test_min_sz(m, n);
             mpmat_t A, B, Q, R;
             TEST_OK(mpmat_init(A, m, n, p));
             TEST_OK(mpmat_init(B, m, n, p));
             TEST_OK(mpmat_init(Q, m, k, p));
             TEST_OK(mpmat_init(R, k, n, p));
-            fill_full(A, &rng);
+            test_fill_full(A, &rng);
             TEST_OK(mpmat_qr(Q, R, A));
             if (m >= n) { /* Q aliases A */
                 TEST_OK(mpmat_set(B, A));
@@ -334,7 +282,7 @@ START_TEST(test_qr_aliasing_and_mixed_precision)
             test_worst wres = {"qr mixed precision: residual", 0, THRESH};
             test_worst worth = {"qr mixed precision: orthogonality", 0, THRESH};
             test_worst_add(&wres, residual_ratio(A, Q, R, pq < pr ? pq : pr));
-            test_worst_add(&worth, orth_ratio(Q, max_sz(m, n), pq));
+            test_worst_add(&worth, test_orth_ratio(Q, test_max_sz(m, n), pq));
             mpmat_clear(A), mpmat_clear(B), mpmat_clear(Q), mpmat_clear(R);
         }
     }
@@ -350,7 +298,7 @@ START_TEST(test_qr_errors)
     TEST_OK(mpmat_init(Qbad, 3, 3, 53));
     TEST_OK(mpmat_init(Rbad, 3, 2, 53));
     test_rng rng = {15};
-    fill_full(A, &rng);
+    test_fill_full(A, &rng);
     ck_assert_int_eq(mpmat_qr(Qbad, R, A), OPTREF_ESHAPE);
     ck_assert_int_eq(mpmat_qr(Q, Rbad, A), OPTREF_ESHAPE);
     ck_assert_int_eq(mpmat_qr(NULL, Rbad, A), OPTREF_ESHAPE);

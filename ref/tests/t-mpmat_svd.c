@@ -20,47 +20,10 @@
 
 #include <stdlib.h>
 
+#include "factor_shapes.h"
 #include "optref/mpmat.h"
 
 #define THRESH 10.0L
-
-static const size_t shapes[][2] = {{1, 1}, {1, 4}, {4, 1}, {2, 3}, {3, 2},
-                                   {5, 5}, {7, 4}, {4, 7}};
-static const size_t big_shapes[][2] = {{16, 16}, {16, 9}, {9, 16}};
-
-static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
-static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
-
-/* Entries uniform in [-1, 1) carrying A->prec random bits (53 at a time). */
-static void fill_full(mpmat_ptr A, test_rng *rng)
-{
-    mpfr_t t;
-    mpfr_init2(t, A->prec);
-    for (size_t e = 0; e < A->rows * A->cols; e++) {
-        mpfr_ptr x = A->e + e;
-        mpfr_set_zero(x, 1);
-        for (long c = 0; c * 53 < (long)A->prec; c++) {
-            mpfr_set_uj(t, test_rng_next(rng) >> 11, MPFR_RNDN);
-            mpfr_mul_2si(t, t, -53 * (c + 1), MPFR_RNDN);
-            mpfr_add(x, x, t, MPFR_RNDN);
-        }
-        mpfr_mul_2ui(x, x, 1, MPFR_RNDN);
-        mpfr_sub_ui(x, x, 1, MPFR_RNDN);
-    }
-    mpfr_clear(t);
-}
-
-static long double mp_ratio(mpfr_srcptr num, mpfr_srcptr den, mpfr_prec_t p)
-{
-    mpfr_t r;
-    mpfr_init2(r, 64);
-    mpfr_div(r, num, den, MPFR_RNDN);
-    mpfr_mul_2si(r, r, (long)p, MPFR_RNDN);
-    mpfr_abs(r, r, MPFR_RNDN);
-    long double v = mpfr_nan_p(r) ? 1e300L : mpfr_get_ld(r, MPFR_RNDN);
-    mpfr_clear(r);
-    return v;
-}
 
 /* ||A - U diag(s) V^T||_F / (max(m,n) ||A||_F 2^-p), at 2 prec + 64 bits. */
 static long double svd_residual(mpmat_srcptr A, mpmat_srcptr U, mpmat_srcptr s, mpmat_srcptr V,
@@ -78,28 +41,10 @@ static long double svd_residual(mpmat_srcptr A, mpmat_srcptr U, mpmat_srcptr s, 
     mpfr_t scale;
     mpfr_init2(scale, 64);
     mpmat_norm_fro(scale, A);
-    mpfr_mul_ui(scale, scale, max_sz(A->rows, A->cols), MPFR_RNDN);
+    mpfr_mul_ui(scale, scale, test_max_sz(A->rows, A->cols), MPFR_RNDN);
     long double r = test_ratio(P, scale, p);
     mpfr_clear(scale);
     mpmat_clear(US), mpmat_clear(P);
-    return r;
-}
-
-/* ||Q^T Q - I||_F / (dim 2^-p). */
-static long double orth_ratio(mpmat_srcptr Q, size_t dim, mpfr_prec_t p)
-{
-    mpmat_t G, I;
-    TEST_OK(mpmat_init(G, Q->cols, Q->cols, 2 * Q->prec + 64));
-    TEST_OK(mpmat_init(I, Q->cols, Q->cols, 2 * Q->prec + 64));
-    TEST_OK(mpmat_mul_tn(G, Q, Q));
-    mpmat_one(I);
-    TEST_OK(mpmat_sub(G, G, I));
-    mpfr_t scale;
-    mpfr_init2(scale, 64);
-    mpfr_set_ui(scale, dim, MPFR_RNDN);
-    long double r = test_ratio(G, scale, p);
-    mpfr_clear(scale);
-    mpmat_clear(G), mpmat_clear(I);
     return r;
 }
 
@@ -110,13 +55,8 @@ static long double cols_ratio(mpmat_srcptr X, mpmat_srcptr Y, size_t c0, size_t 
 {
     mpfr_prec_t h = 2 * (X->prec > Y->prec ? X->prec : Y->prec) + 64;
     mpmat_t Xc, Yc, D;
-    TEST_OK(mpmat_init(Xc, X->rows, c1 - c0, h));
-    TEST_OK(mpmat_init(Yc, X->rows, c1 - c0, h));
-    for (size_t i = 0; i < X->rows; i++)
-        for (size_t j = c0; j < c1; j++) {
-            mpfr_set(mpmat_entry(Xc, i, j - c0), mpmat_entry(X, i, j), MPFR_RNDN);
-            mpfr_set(mpmat_entry(Yc, i, j - c0), mpmat_entry(Y, i, j), MPFR_RNDN);
-        }
+    test_columns(Xc, X, c0, c1, h);
+    test_columns(Yc, Y, c0, c1, h);
     if (projector) {
         mpmat_t PX, PY;
         TEST_OK(mpmat_init(PX, X->rows, X->rows, h));
@@ -139,24 +79,6 @@ static long double cols_ratio(mpmat_srcptr X, mpmat_srcptr Y, size_t c0, size_t 
     return r;
 }
 
-static int all_zeros_positive(mpmat_srcptr M)
-{
-    for (size_t e = 0; e < M->rows * M->cols; e++)
-        if (mpfr_zero_p(M->e + e) && mpfr_signbit(M->e + e))
-            return 0;
-    return 1;
-}
-
-/* Column j's largest-magnitude entry (first on ties) is positive. */
-static int column_sign_ok(mpmat_srcptr V, size_t j)
-{
-    size_t best = 0;
-    for (size_t i = 1; i < V->rows; i++)
-        if (mpfr_cmpabs(mpmat_entry(V, i, j), mpmat_entry(V, best, j)) > 0)
-            best = i;
-    return mpfr_sgn(mpmat_entry(V, best, j)) > 0;
-}
-
 typedef struct {
     test_worst res, orth_u, orth_v;
 } svd_worst;
@@ -166,22 +88,22 @@ typedef struct {
 static void check_svd(mpmat_ptr U, mpmat_ptr s, mpmat_ptr V, mpmat_srcptr A, mpfr_prec_t p,
                       svd_worst *w)
 {
-    size_t m = A->rows, n = A->cols, k = min_sz(m, n);
+    size_t m = A->rows, n = A->cols, k = test_min_sz(m, n);
     TEST_OK(mpmat_init(U, m, k, p));
     TEST_OK(mpmat_init(s, k, 1, p));
     TEST_OK(mpmat_init(V, n, k, p));
     TEST_OK(mpmat_svd(U, s, V, A));
     test_worst_add(&w->res, svd_residual(A, U, s, V, p));
-    test_worst_add(&w->orth_u, orth_ratio(U, max_sz(m, n), p));
-    test_worst_add(&w->orth_v, orth_ratio(V, max_sz(m, n), p));
+    test_worst_add(&w->orth_u, test_orth_ratio(U, test_max_sz(m, n), p));
+    test_worst_add(&w->orth_v, test_orth_ratio(V, test_max_sz(m, n), p));
     for (size_t j = 0; j < k; j++) {
         ck_assert_msg(mpfr_sgn(s->e + j) >= 0, "s[%zu] < 0", j);
         if (j > 0)
             ck_assert_msg(mpfr_cmp(s->e + j - 1, s->e + j) >= 0, "s not descending at %zu", j);
-        ck_assert_msg(column_sign_ok(V, j), "V column %zu of a %zux%zu SVD at %ld bits is not "
-                      "sign-canonical", j, m, n, (long)p);
+        ck_assert_msg(test_column_is_sign_canonical(V, j), "V column %zu of a %zux%zu SVD at "
+                      "%ld bits is not sign-canonical", j, m, n, (long)p);
     }
-    ck_assert(all_zeros_positive(U) && all_zeros_positive(s) && all_zeros_positive(V));
+    ck_assert(test_no_negative_zero(U) && test_no_negative_zero(s) && test_no_negative_zero(V));
 
     /* the same bits again, and with any of the outputs NULL */
     mpmat_t U2, s2, V2;
@@ -223,14 +145,13 @@ START_TEST(test_svd_random)
                    "svd random: ||V^TV-I||/(max u)");
     for (int ip = 0; ip < 4; ip++) {
         mpfr_prec_t p = test_precisions[ip];
-        size_t ns = sizeof shapes / sizeof shapes[0], nb = ip < 2 ? 3 : 0;
-        for (size_t sh = 0; sh < ns + nb; sh++) {
-            size_t m = sh < ns ? shapes[sh][0] : big_shapes[sh - ns][0];
-            size_t n = sh < ns ? shapes[sh][1] : big_shapes[sh - ns][1];
+        for (size_t sh = 0; sh < factor_shape_count(ip); sh++) {
+            size_t m, n;
+            factor_shape(sh, &m, &n);
             for (int rep = 0; rep < 3; rep++) {
                 mpmat_t A, U, s, V;
                 TEST_OK(mpmat_init(A, m, n, p));
-                fill_full(A, &rng);
+                test_fill_full(A, &rng);
                 check_svd(U, s, V, A, p, &w);
                 mpmat_clear(A), mpmat_clear(U), mpmat_clear(s), mpmat_clear(V);
             }
@@ -239,17 +160,6 @@ START_TEST(test_svd_random)
     svd_worst_report(&w);
 }
 END_TEST
-
-/* Q: an n x n orthogonal matrix at precision h (mpmat_qr of random data). */
-static void random_orthogonal(mpmat_ptr Q, size_t n, mpfr_prec_t h, test_rng *rng)
-{
-    mpmat_t Z;
-    TEST_OK(mpmat_init(Z, n, n, h));
-    TEST_OK(mpmat_init(Q, n, n, h));
-    fill_full(Z, rng);
-    TEST_OK(mpmat_qr(Q, NULL, Z));
-    mpmat_clear(Z);
-}
 
 /* The planted singular values of kind `kind` for k values, at h bits (each
  * divided by 3, so that no value is exactly representable at p bits). */
@@ -294,15 +204,15 @@ static void planted_values(__mpfr_struct *sv, size_t k, int kind)
 static void check_planted(size_t m, size_t n, mpfr_prec_t p, int kind, test_rng *rng,
                           svd_worst *w, test_worst *wsv, test_worst *wsub, test_worst *wcomp)
 {
-    size_t k = min_sz(m, n), big = max_sz(m, n);
+    size_t k = test_min_sz(m, n), big = test_max_sz(m, n);
     mpfr_prec_t h = p + 128;
     __mpfr_struct *sv = malloc(k * sizeof *sv);
     for (size_t j = 0; j < k; j++)
         mpfr_init2(sv + j, h);
     planted_values(sv, k, kind);
     mpmat_t Q1, Q2, A, Q1S;
-    random_orthogonal(Q1, m, h, rng);
-    random_orthogonal(Q2, n, h, rng);
+    test_random_orthogonal_qr(Q1, m, h, rng);
+    test_random_orthogonal_qr(Q2, n, h, rng);
     /* A = Q1[:, :k] diag(sv) Q2[:, :k]^T at h bits */
     TEST_OK(mpmat_init(Q1S, m, n, h));
     TEST_OK(mpmat_init(A, m, n, h));
@@ -328,7 +238,7 @@ static void check_planted(size_t m, size_t n, mpfr_prec_t p, int kind, test_rng 
                 continue;
             }
         }
-        test_worst_add(wsv, mp_ratio(d, den, p));
+        test_worst_add(wsv, test_relative_ratio(d, den, p));
     }
     mpfr_clears(d, den, (mpfr_ptr)0);
 
@@ -391,12 +301,11 @@ START_TEST(test_svd_planted)
     test_worst wcomp = {"svd planted: completed columns", 0, THRESH};
     for (int ip = 0; ip < 4; ip++) {
         mpfr_prec_t p = test_precisions[ip];
-        size_t ns = sizeof shapes / sizeof shapes[0], nb = ip < 2 ? 3 : 0;
-        for (size_t sh = 0; sh < ns + nb; sh++) {
-            size_t m = sh < ns ? shapes[sh][0] : big_shapes[sh - ns][0];
-            size_t n = sh < ns ? shapes[sh][1] : big_shapes[sh - ns][1];
+        for (size_t sh = 0; sh < factor_shape_count(ip); sh++) {
+            size_t m, n;
+            factor_shape(sh, &m, &n);
             for (int kind = 0; kind < PL_KINDS; kind++) {
-                if (kind == PL_GRADED && min_sz(m, n) > 7)
+                if (kind == PL_GRADED && test_min_sz(m, n) > 7)
                     continue; /* keep 2^-4(k-1) above the zero tolerance 2^(-p/2) */
                 check_planted(m, n, p, kind, &rng, &w, kind == PL_GRADED ? &wsvg : &wsv, &wsub,
                               &wcomp);
@@ -420,7 +329,7 @@ START_TEST(test_svd_scaling_exact)
         for (int t = 0; t < 3; t++)
             for (long e = -1000; e <= 1000; e += 2000) {
                 mpfr_prec_t p = test_precisions[ip];
-                size_t m = sh[t][0], n = sh[t][1], k = min_sz(m, n);
+                size_t m = sh[t][0], n = sh[t][1], k = test_min_sz(m, n);
                 mpmat_t A, B, U, s, V, U2, s2, V2;
                 TEST_OK(mpmat_init(A, m, n, p));
                 TEST_OK(mpmat_init(B, m, n, p));
@@ -430,7 +339,7 @@ START_TEST(test_svd_scaling_exact)
                 TEST_OK(mpmat_init(s2, k, 1, p));
                 TEST_OK(mpmat_init(V, n, k, p));
                 TEST_OK(mpmat_init(V2, n, k, p));
-                fill_full(A, &rng);
+                test_fill_full(A, &rng);
                 if (t == 2) /* rank-deficient: last column = first */
                     for (size_t i = 0; i < m; i++)
                         mpfr_set(mpmat_entry(A, i, n - 1), mpmat_entry(A, i, 0), MPFR_RNDN);
@@ -501,7 +410,7 @@ START_TEST(test_svd_aliasing)
     for (int ip = 0; ip < 4; ip++)
         for (int t = 0; t < 3; t++) {
             mpfr_prec_t p = test_precisions[ip];
-            size_t m = sh[t][0], n = sh[t][1], k = min_sz(m, n);
+            size_t m = sh[t][0], n = sh[t][1], k = test_min_sz(m, n);
             mpmat_t A, B, U, s, V, X, Y;
             TEST_OK(mpmat_init(A, m, n, p));
             TEST_OK(mpmat_init(B, m, n, p));
@@ -510,7 +419,7 @@ START_TEST(test_svd_aliasing)
             TEST_OK(mpmat_init(V, n, k, p));
             TEST_OK(mpmat_init(X, k, 1, p));
             TEST_OK(mpmat_init(Y, n, k, p));
-            fill_full(A, &rng);
+            test_fill_full(A, &rng);
             TEST_OK(mpmat_svd(U, s, V, A));
             TEST_OK(mpmat_set(B, A));
             TEST_OK(mpmat_svd(B, X, Y, B));
@@ -547,14 +456,14 @@ START_TEST(test_svd_64x64)
     TEST_OK(mpmat_init(U, 64, 64, 256));
     TEST_OK(mpmat_init(s, 64, 1, 256));
     TEST_OK(mpmat_init(V, 64, 64, 256));
-    fill_full(A, &rng);
+    test_fill_full(A, &rng);
     TEST_OK(mpmat_svd(U, s, V, A));
     test_worst_add(&w.res, svd_residual(A, U, s, V, 256));
-    test_worst_add(&w.orth_u, orth_ratio(U, 64, 256));
-    test_worst_add(&w.orth_v, orth_ratio(V, 64, 256));
+    test_worst_add(&w.orth_u, test_orth_ratio(U, 64, 256));
+    test_worst_add(&w.orth_v, test_orth_ratio(V, 64, 256));
     for (size_t j = 0; j < 64; j++) {
         ck_assert(j == 0 || mpfr_cmp(s->e + j - 1, s->e + j) >= 0);
-        ck_assert(column_sign_ok(V, j));
+        ck_assert(test_column_is_sign_canonical(V, j));
     }
     svd_worst_report(&w);
     mpmat_clear(A), mpmat_clear(U), mpmat_clear(s), mpmat_clear(V);
@@ -570,7 +479,7 @@ START_TEST(test_svd_errors)
     TEST_OK(mpmat_init(V, 3, 3, 53));
     TEST_OK(mpmat_init(bad, 4, 4, 53));
     test_rng rng = {25};
-    fill_full(A, &rng);
+    test_fill_full(A, &rng);
     ck_assert_int_eq(mpmat_svd(bad, s, V, A), OPTREF_ESHAPE);
     ck_assert_int_eq(mpmat_svd(U, bad, V, A), OPTREF_ESHAPE);
     ck_assert_int_eq(mpmat_svd(U, s, bad, A), OPTREF_ESHAPE);

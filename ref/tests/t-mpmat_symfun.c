@@ -27,53 +27,6 @@ static test_worst w_solve = {"solve ||A X - B|| / (n |A| |X| u)", 0, 10};
 static test_worst w_root = {"root ||P^r (A+eps) - I|| / (n r k u)", 0, 10};
 static test_worst w_root_fwd = {"root ||P - P*|| / (n ||P*|| k u)", 0, 10};
 
-/* Rows of Q: Gram-Schmidt, twice, of random rows at Q's precision. */
-static void random_orthogonal(mpmat_ptr Q, test_rng *rng)
-{
-    size_t n = Q->rows;
-    mpfr_t c;
-    mpfr_init2(c, Q->prec);
-    for (int ok = 0; !ok;) {
-        test_fill_uniform(Q, rng);
-        ok = 1;
-        for (size_t i = 0; i < n && ok; i++) {
-            mpfr_ptr x = mpmat_entry(Q, i, 0);
-            for (int pass = 0; pass < 2; pass++)
-                for (size_t j = 0; j < i; j++) {
-                    mpfr_ptr q = mpmat_entry(Q, j, 0);
-                    mpfr_set_zero(c, 1);
-                    for (size_t k = 0; k < n; k++)
-                        mpfr_fma(c, q + k, x + k, c, MPFR_RNDN);
-                    mpfr_neg(c, c, MPFR_RNDN);
-                    for (size_t k = 0; k < n; k++)
-                        mpfr_fma(x + k, c, q + k, x + k, MPFR_RNDN);
-                }
-            mpfr_set_zero(c, 1);
-            for (size_t k = 0; k < n; k++)
-                mpfr_fma(c, x + k, x + k, c, MPFR_RNDN);
-            ok = mpfr_cmp_ui_2exp(c, 1, -20) >= 0; /* else a nearly dependent draw */
-            mpfr_sqrt(c, c, MPFR_RNDN);
-            for (size_t k = 0; ok && k < n; k++)
-                mpfr_div(x + k, x + k, c, MPFR_RNDN);
-        }
-    }
-    mpfr_clear(c);
-}
-
-/* A = RN(Q diag(lam) Q^T): Q diag(lam) exactly, then one rounding per entry. */
-static void plant(mpmat_ptr A, mpmat_srcptr Q, mpmat_srcptr lam)
-{
-    size_t n = Q->rows;
-    mpmat_t W;
-    TEST_OK(mpmat_init(W, n, n, Q->prec + lam->prec));
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < n; k++)
-            mpfr_mul(mpmat_entry(W, i, k), mpmat_entry(Q, i, k), mpmat_entry(lam, k, 0),
-                     MPFR_RNDN);
-    TEST_OK(mpmat_mul_nt(A, W, Q));
-    mpmat_clear(W);
-}
-
 static int exactly_symmetric(mpmat_srcptr S)
 {
     for (size_t i = 0; i < S->rows; i++)
@@ -147,7 +100,7 @@ static void check_sqrt(mpmat_srcptr Q, mpmat_srcptr lam, mpfr_prec_t p)
     TEST_OK(mpmat_init(S, n, n, p));
     TEST_OK(mpmat_init(R, n, n, ph));
     TEST_OK(mpmat_init(L, n, 1, ph));
-    plant(A, Q, lam);
+    test_plant_symmetric(A, Q, lam);
     TEST_OK(mpmat_sym_sqrt(S, A));
     ck_assert(exactly_symmetric(S));
     TEST_OK(mpmat_mul(R, S, S));
@@ -161,7 +114,7 @@ static void check_sqrt(mpmat_srcptr Q, mpmat_srcptr lam, mpfr_prec_t p)
     if (mpfr_sgn(lo) > 0) { /* forward error against Q sqrt(lambda) Q^T */
         for (size_t i = 0; i < n; i++)
             mpfr_sqrt(mpmat_entry(L, i, 0), mpmat_entry(lam, i, 0), MPFR_RNDN);
-        plant(R, Q, L);
+        test_plant_symmetric(R, Q, L);
         TEST_OK(mpmat_sub(R, S, R));
         mpfr_sqrt(lo, lo, MPFR_RNDN);
         mpfr_mul_2si(lo, lo, 1, MPFR_RNDN);
@@ -184,7 +137,7 @@ static void check_invsqrt_solve(mpmat_srcptr Q, mpmat_srcptr lam, mpfr_prec_t p,
     TEST_OK(mpmat_init(S, n, n, p));
     TEST_OK(mpmat_init(R, n, n, ph));
     TEST_OK(mpmat_init(T, n, n, ph));
-    plant(A, Q, lam);
+    test_plant_symmetric(A, Q, lam);
     mpfr_t lo, hi, t, nA, nX;
     mpfr_inits2(ph, lo, hi, t, nA, nX, (mpfr_ptr)0);
     extremes(lo, hi, lam);
@@ -247,7 +200,7 @@ static void check_inv_root(mpmat_srcptr Q, mpmat_srcptr lam, mpfr_srcptr eps, mp
     TEST_OK(mpmat_init(T, n, n, ph));
     TEST_OK(mpmat_init(Ps, n, n, ph));
     TEST_OK(mpmat_init(L, n, 1, ph));
-    plant(A, Q, lam);
+    test_plant_symmetric(A, Q, lam);
     mpfr_t lo, hi, k, s;
     mpfr_inits2(ph, lo, hi, k, s, (mpfr_ptr)0);
     /* mu = max(lambda, 0) + eps; kappa_eps = mu_max / mu_min */
@@ -285,7 +238,7 @@ static void check_inv_root(mpmat_srcptr Q, mpmat_srcptr lam, mpfr_srcptr eps, mp
             mpfr_rootn_ui(mpmat_entry(F, i, 0), mpmat_entry(L, i, 0), r, MPFR_RNDN);
             mpfr_ui_div(mpmat_entry(F, i, 0), 1, mpmat_entry(F, i, 0), MPFR_RNDN);
         }
-        plant(Ps, Q, F);
+        test_plant_symmetric(Ps, Q, F);
         TEST_OK(mpmat_sub(T, P, Ps));
         mpfr_rootn_ui(s, lo, r, MPFR_RNDN); /* ||P*||_2 = mu_min^(-1/r) */
         mpfr_ui_div(s, 1, s, MPFR_RNDN);
@@ -313,7 +266,7 @@ START_TEST(test_planted)
                 mpmat_t Q, lam;
                 TEST_OK(mpmat_init(Q, n, n, p + GUARD));
                 TEST_OK(mpmat_init(lam, n, 1, p + GUARD));
-                random_orthogonal(Q, &rng);
+                test_random_orthogonal(Q, &rng);
                 spectrum(lam, kind, &rng);
                 check_sqrt(Q, lam, p);
                 if (kind != 1)
@@ -360,7 +313,7 @@ START_TEST(test_sqrt_negative)
         TEST_OK(mpmat_init(S, n, n, p));
         TEST_OK(mpmat_init(R, n, n, ph));
         TEST_OK(mpmat_init(Ap, n, n, ph));
-        random_orthogonal(Q, &rng);
+        test_random_orthogonal(Q, &rng);
         static const long base[4] = {4, 2, 1, 0};
         for (size_t i = 0; i < n; i++)
             mpfr_set_si(mpmat_entry(lam, i, 0), base[i], MPFR_RNDN);
@@ -374,17 +327,17 @@ START_TEST(test_sqrt_negative)
         mpfr_mul(tol, tol, nA, MPFR_RNDN); /* 2^(-p/2) ||A||_F, as 2^(-p/2) sqrt(21) */
         /* -tol / 4: treated as zero, S S = A_+ = Q diag(4, 2, 1, 0) Q^T */
         mpfr_div_si(mpmat_entry(lam, 3, 0), tol, -4, MPFR_RNDN);
-        plant(A, Q, lam);
+        test_plant_symmetric(A, Q, lam);
         TEST_OK(mpmat_sym_sqrt(S, A));
         mpfr_set_zero(mpmat_entry(lam, 3, 0), 1);
-        plant(Ap, Q, lam);
+        test_plant_symmetric(Ap, Q, lam);
         TEST_OK(mpmat_mul(R, S, S));
         TEST_OK(mpmat_sub(R, R, Ap));
         mpfr_mul_ui(nA, nA, n, MPFR_RNDN);
         test_worst_add(&w_sqrt, mat_ratio(R, nA, p));
         /* -2 tol: not semidefinite */
         mpfr_mul_si(mpmat_entry(lam, 3, 0), tol, -2, MPFR_RNDN);
-        plant(A, Q, lam);
+        test_plant_symmetric(A, Q, lam);
         ck_assert_int_eq(mpmat_sym_sqrt(S, A), OPTREF_EINVAL);
         mpfr_clears(tol, nA, (mpfr_ptr)0);
         mpmat_clear(Q), mpmat_clear(lam), mpmat_clear(A), mpmat_clear(S), mpmat_clear(R);

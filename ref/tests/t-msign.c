@@ -107,27 +107,6 @@ static void log_clear(trace_log *L)
 
 /* ---- helpers ---- */
 
-static long double diff_ratio(mpmat_srcptr A, mpmat_srcptr B, mpfr_srcptr scale, mpfr_prec_t p)
-{
-    mpmat_t R;
-    TEST_OK(mpmat_init(R, A->rows, A->cols, HI));
-    TEST_OK(mpmat_sub(R, A, B));
-    long double r = test_ratio(R, scale, p);
-    mpmat_clear(R);
-    return r;
-}
-
-/* Same values, zeros of either sign equal. */
-static int same_values(mpmat_srcptr A, mpmat_srcptr B)
-{
-    if (A->rows != B->rows || A->cols != B->cols)
-        return 0;
-    for (size_t k = 0; k < A->rows * A->cols; k++)
-        if (!mpfr_equal_p(A->e + k, B->e + k))
-            return 0;
-    return 1;
-}
-
 static void transpose_new(mpmat_ptr T, mpmat_srcptr A)
 {
     TEST_OK(mpmat_init(T, A->cols, A->rows, A->prec));
@@ -186,7 +165,7 @@ static void check_local_steps(const trace_log *L, const char *ns)
             mpmat_set(Y, L->M[0]);
             model_normalise(Y, m, NULL);
             frob(S, Y);
-            test_worst_add(&w_norm, diff_ratio(M, Y, S, LO));
+            test_worst_add(&w_norm, test_diff_ratio(M, Y, S, HI, LO));
             mpmat_clear(Y);
             prev = M;
         } else if (strcmp(L->name[i], "Y") == 0) {
@@ -203,7 +182,7 @@ static void check_local_steps(const trace_log *L, const char *ns)
                     if (strcmp(L->name[j], "Y/s") == 0)
                         step_size(S, L->M[j]);
             }
-            test_worst_add(&w_local, diff_ratio(M, Y, S, LO));
+            test_worst_add(&w_local, test_diff_ratio(M, Y, S, HI, LO));
             mpfr_clear(eps);
             mpmat_clear(Y);
             prev = M;
@@ -229,7 +208,7 @@ START_TEST(test_exact_against_model)
             mpfr_t s;
             mpfr_init2(s, 64);
             frob(s, E);
-            test_worst_add(&w_end, diff_ratio(O, E, s, LO));
+            test_worst_add(&w_end, test_diff_ratio(O, E, s, HI, LO));
             mpfr_clear(s);
             check_local_steps(L, NS[v]);
             /* the plain entry point gives the same bits */
@@ -256,7 +235,7 @@ START_TEST(test_exact_against_model)
             mpfr_t s;
             mpfr_init2(s, 64);
             frob(s, E);
-            test_worst_add(&w_end, diff_ratio(O, E, s, LO));
+            test_worst_add(&w_end, test_diff_ratio(O, E, s, HI, LO));
             mpfr_clear(s);
         }
     mpmat_clear(X), mpmat_clear(O), mpmat_clear(E);
@@ -298,14 +277,14 @@ START_TEST(test_bf16_against_model)
             TEST_OK(ref_msign_hooked(O, X, NS[v], 5, 1, &h));
             mpmat_t iter[6];
             model_msign_bf16_iterates(E, X, NS[v], 5, NULL, iter);
-            ck_assert_msg(same_values(O, E), "%s bf16 %zux%zu differs from the model", NS[v], m,
-                          n);
+            ck_assert_msg(test_same_values(O, E), "%s bf16 %zux%zu differs from the model",
+                          NS[v], m, n);
             /* every iterate, Y0 included, bit for bit */
             size_t k_it = 0;
             for (size_t i = 0; i < L->n; i++)
                 if (strcmp(L->name[i], "Y0") == 0 || strcmp(L->name[i], "Y") == 0) {
                     ck_assert(k_it < 6);
-                    ck_assert_msg(same_values(L->M[i], iter[k_it]), "%s bf16 %zux%zu: iterate "
+                    ck_assert_msg(test_same_values(L->M[i], iter[k_it]), "%s bf16 %zux%zu: iterate "
                                   "%zu differs from the model", NS[v], m, n, k_it);
                     k_it++;
                 }
@@ -321,7 +300,7 @@ START_TEST(test_bf16_against_model)
                                   NS[v], L->name[i]);
             /* and the model is not the exact one */
             TEST_OK(ref_msign(Oex, X, NS[v], 5, 0));
-            ck_assert(!same_values(O, Oex));
+            ck_assert(!test_same_values(O, Oex));
             log_clear(L);
             free(L);
         }
@@ -376,11 +355,11 @@ START_TEST(test_polar)
     mpfr_t s;
     mpfr_init2(s, 64);
     mpfr_set_ui(s, (unsigned long)n, MPFR_RNDN);
-    test_worst_add(&w_polar, diff_ratio(OtO, I, s, LO)); /* O^T O = I */
+    test_worst_add(&w_polar, test_diff_ratio(OtO, I, s, HI, LO)); /* O^T O = I */
     TEST_OK(mpmat_mul_tn(OtX, O, X));
     TEST_OK(mpmat_mul_tn(XtO, X, O));
     frob(s, X);
-    test_worst_add(&w_polar, diff_ratio(OtX, XtO, s, LO)); /* O^T X symmetric */
+    test_worst_add(&w_polar, test_diff_ratio(OtX, XtO, s, HI, LO)); /* O^T X symmetric */
     /* positive definite: the eigenvalues of its symmetric part are > 0 */
     TEST_OK(mpmat_add(OtX, OtX, XtO));
     TEST_OK(mpmat_eigh(w, NULL, OtX));
@@ -405,7 +384,7 @@ START_TEST(test_polar)
     for (size_t k = 0; k < 12; k++)
         mpfr_div(E->e + k, R->e + k, nu, MPFR_RNDN);
     mpfr_set_ui(s, 1, MPFR_RNDN);
-    test_worst_add(&w_polar, diff_ratio(O34, E, s, LO));
+    test_worst_add(&w_polar, test_diff_ratio(O34, E, s, HI, LO));
     /* 1 x 1: the sign; zero: zero */
     mpmat_t x, o;
     TEST_OK(mpmat_init(x, 1, 1, 53));
@@ -501,7 +480,7 @@ START_TEST(test_diagonal_scalar_iteration)
             mpfr_t s;
             mpfr_init2(s, 64);
             frob(s, E);
-            test_worst_add(&w_diag, diff_ratio(O, E, s, LO));
+            test_worst_add(&w_diag, test_diff_ratio(O, E, s, HI, LO));
             mpfr_clear(s);
         }
         mpmat_clear(X), mpmat_clear(O), mpmat_clear(E);
@@ -545,13 +524,13 @@ START_TEST(test_sign_invariance)
                 TEST_OK(ref_msign(O2, SXT, methods[v], 5, bf16));
                 signature(SOT, O1, sr, sc);
                 if (v < 3) {
-                    ck_assert_msg(same_values(O2, SOT), "%s bf16=%d: p(S X T) != S p(X) T",
+                    ck_assert_msg(test_same_values(O2, SOT), "%s bf16=%d: p(S X T) != S p(X) T",
                                   methods[v], bf16);
                 } else {
                     mpfr_t s;
                     mpfr_init2(s, 64);
                     mpfr_set_ui(s, 1, MPFR_RNDN);
-                    test_worst_add(&w_polar_sign, diff_ratio(O2, SOT, s, LO));
+                    test_worst_add(&w_polar_sign, test_diff_ratio(O2, SOT, s, HI, LO));
                     mpfr_clear(s);
                 }
             }
@@ -582,8 +561,9 @@ START_TEST(test_scale_invariance_eps0)
                     for (size_t k = 0; k < X->rows * X->cols; k++)
                         mpfr_mul_2si(cX->e + k, X->e + k, pow2[q], MPFR_RNDN);
                     TEST_OK(ref_msign_hooked(O2, cX, methods[v], 5, bf16, &h));
-                    ck_assert_msg(same_values(O1, O2), "%s bf16=%d: msign(2^%ld X) != msign(X)",
-                                  methods[v], bf16, pow2[q]);
+                    ck_assert_msg(test_same_values(O1, O2),
+                                  "%s bf16=%d: msign(2^%ld X) != msign(X)", methods[v], bf16,
+                                  pow2[q]);
                 }
                 if (bf16)
                     continue; /* bf16(3 X) is not 3 bf16(X) */
@@ -593,7 +573,7 @@ START_TEST(test_scale_invariance_eps0)
                 mpfr_t s;
                 mpfr_init2(s, 64);
                 frob(s, O1);
-                test_worst_add(&w_scale3, diff_ratio(O2, O1, s, LO));
+                test_worst_add(&w_scale3, test_diff_ratio(O2, O1, s, HI, LO));
                 mpfr_clear(s);
             }
         mpmat_clear(X), mpmat_clear(cX), mpmat_clear(O1), mpmat_clear(O2);

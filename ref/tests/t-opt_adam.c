@@ -57,15 +57,7 @@ static void model_step(void *model, mpmat_ptr W, mpmat_srcptr G, mpfr_srcptr eta
             mpfr_mul(a, s->lambda, w, MPFR_RNDN);
             mpfr_add(g, g, a, MPFR_RNDN);
         }
-        mpfr_ui_sub(a, 1, s->beta1, MPFR_RNDN); /* 2. */
-        mpfr_mul(a, a, g, MPFR_RNDN);
-        mpfr_mul(m, m, s->beta1, MPFR_RNDN);
-        mpfr_add(m, m, a, MPFR_RNDN);
-        mpfr_ui_sub(a, 1, s->beta2, MPFR_RNDN);
-        mpfr_mul(a, a, g, MPFR_RNDN);
-        mpfr_mul(a, a, g, MPFR_RNDN);
-        mpfr_mul(v, v, s->beta2, MPFR_RNDN);
-        mpfr_add(v, v, a, MPFR_RNDN);
+        test_adam_moments(m, v, g, s->beta1, s->beta2, a); /* 2. */
         mpfr_div(b, v, bc2, MPFR_RNDN); /* 3. */
         mpfr_sqrt(b, b, MPFR_RNDN);
         mpfr_add(b, b, s->eps, MPFR_RNDN);

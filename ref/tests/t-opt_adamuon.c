@@ -244,31 +244,14 @@ START_TEST(test_zero_update)
 }
 END_TEST
 
-/* Three steps from a fixed W0 on the stream c G_t (c = num 2^e2). */
+/* Three steps from a fixed W0 on the stream c G_t (c = num 2^e2); M and V
+ * receive the final state. */
 static void run_scaled(mpmat_ptr W, mpmat_ptr M, mpmat_ptr V, const char *const *opts,
                        size_t nopts, unsigned long num, long e2)
 {
-    ref_opt *o;
-    TEST_OK(ref_opt_create(&o, "adamuon", W->rows, W->cols, LO_PREC, opts, nopts));
-    test_rng rng = {4321};
-    test_fill_uniform(W, &rng);
-    mpmat_t G;
-    TEST_OK(mpmat_init(G, W->rows, W->cols, 64));
-    mpfr_t eta;
-    mpfr_init2(eta, 64);
-    set_b64(eta, "0.02");
-    for (int t = 0; t < 3; t++) {
-        test_fill_uniform(G, &rng);
-        for (size_t k = 0; k < W->rows * W->cols; k++) {
-            mpfr_mul_ui(G->e + k, G->e + k, num, MPFR_RNDN);
-            mpfr_mul_2si(G->e + k, G->e + k, e2, MPFR_RNDN);
-        }
-        TEST_OK(ref_opt_step(o, W, G, eta, NULL));
-    }
+    ref_opt *o = run_scaled_stream(W, "adamuon", opts, nopts, 4321, num, e2);
     mpmat_set(M, ref_opt_state(o, "M"));
     mpmat_set(V, ref_opt_state(o, "V"));
-    mpfr_clear(eta);
-    mpmat_clear(G);
     ref_opt_free(o);
 }
 

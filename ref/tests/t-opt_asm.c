@@ -64,15 +64,7 @@ static void model_step(void *model, mpmat_ptr W, mpmat_srcptr G, mpfr_srcptr eta
     mpfr_ui_sub(bc2, 1, bc2, MPFR_RNDN);
     for (size_t k = 0; k < mn; k++) { /* 2. and 4. */
         mpfr_ptr mk = s->M->e + k, vk = s->V->e + k;
-        mpfr_ui_sub(a, 1, s->beta1, MPFR_RNDN);
-        mpfr_mul(a, a, G->e + k, MPFR_RNDN);
-        mpfr_mul(mk, mk, s->beta1, MPFR_RNDN);
-        mpfr_add(mk, mk, a, MPFR_RNDN);
-        mpfr_ui_sub(a, 1, s->beta2, MPFR_RNDN);
-        mpfr_mul(a, a, G->e + k, MPFR_RNDN);
-        mpfr_mul(a, a, G->e + k, MPFR_RNDN);
-        mpfr_mul(vk, vk, s->beta2, MPFR_RNDN);
-        mpfr_add(vk, vk, a, MPFR_RNDN);
+        test_adam_moments(mk, vk, G->e + k, s->beta1, s->beta2, a);
         mpfr_div(a, vk, bc2, MPFR_RNDN);
         mpfr_sqrt(a, a, MPFR_RNDN);
         mpfr_add(a, a, s->eps, MPFR_RNDN);

@@ -108,18 +108,6 @@ START_TEST(test_lion_against_exact_model)
 }
 END_TEST
 
-typedef struct { long c; } scale_ctx;
-
-static void scaled_check(const ref_opt *o1, const ref_opt *o2, mpmat_srcptr W1, mpmat_srcptr W2,
-                         int t, void *vctx)
-{
-    const scale_ctx *ctx = vctx;
-    ck_assert_msg(mpmat_equal(W1, W2), "lion: W differs at step %d with gradients times %ld", t,
-                  ctx->c);
-    if (ctx->c != 3)
-        assert_state_scaled(o1, o2, "M", ctx->c);
-}
-
 /* Spec 3: W depends on the gradients only through sign(C). For c = 2^k every
  * rounded C and M scales exactly: W bit-identical, M2 = c M1 bit for bit. For
  * c = 3 the roundings differ, but each computed C is within a few relative
@@ -134,8 +122,8 @@ START_TEST(test_lion_scale_invariance)
         for (int shape = 1; shape < 4; shape++) {
             grad_stream gs;
             gs_init_shape(&gs, shape, 900 + i);
-            scale_ctx ctx = {cs[i]};
-            run_scaled_pair("lion", opts, 1, &gs, "0.01", 20, cs[i], scaled_check, &ctx);
+            sign_scale_ctx ctx = {"lion", cs[i], cs[i] != 3};
+            run_scaled_pair("lion", opts, 1, &gs, "0.01", 20, cs[i], check_sign_scaled, &ctx);
             gs_clear(&gs);
         }
     }

@@ -344,32 +344,14 @@ START_TEST(test_decoupled_decay)
 }
 END_TEST
 
-/* Runs `steps` steps of name with the stream G_t (seeded) times 2^e2 * c3
- * from a fixed W0; W receives the result. */
+/* Three steps of name from a fixed W0 on the stream G_t times 2^e2 * c3; W
+ * receives the result, M_out (when not NULL) the momentum. */
 static void run_scaled(mpmat_ptr W, const char *name, const char *const *opts, size_t nopts,
                        long e2, unsigned long c3, mpmat_ptr M_out)
 {
-    ref_opt *o;
-    TEST_OK(ref_opt_create(&o, name, W->rows, W->cols, LO_PREC, opts, nopts));
-    test_rng rng = {1234};
-    test_fill_uniform(W, &rng);
-    mpmat_t G;
-    TEST_OK(mpmat_init(G, W->rows, W->cols, 64));
-    mpfr_t eta;
-    mpfr_init2(eta, 64);
-    set_b64(eta, "0.02");
-    for (int t = 0; t < 3; t++) {
-        test_fill_uniform(G, &rng);
-        for (size_t k = 0; k < W->rows * W->cols; k++) {
-            mpfr_mul_ui(G->e + k, G->e + k, c3, MPFR_RNDN); /* exact in 64 bits */
-            mpfr_mul_2si(G->e + k, G->e + k, e2, MPFR_RNDN);
-        }
-        TEST_OK(ref_opt_step(o, W, G, eta, NULL));
-    }
+    ref_opt *o = run_scaled_stream(W, name, opts, nopts, 1234, c3, e2);
     if (M_out != NULL)
         mpmat_set(M_out, ref_opt_state(o, "M"));
-    mpfr_clear(eta);
-    mpmat_clear(G);
     ref_opt_free(o);
 }
 

@@ -12,15 +12,13 @@
  * each step adds a few roundings of relative size 2^-256 in the oracle, the
  * norm, E, W + E and the base step, and the maps are contractions or mild
  * expansions over three steps (eta ||H|| <= 0.6). */
-#include "testlib.h"
+#include "hp_compare.h"
 
 #include <string.h>
 
 #include "optref/problem.h"
 #include "optref/ref_optim.h"
 
-#define PREC 256
-#define HP 1024
 #define THRESH 16.0L
 
 /* ---- the quadratic oracle G(X) = H X + B ---- */
@@ -45,16 +43,6 @@ static optref_status quad_grad(void *ctx, mpmat_ptr G, mpmat_srcptr X)
     if (q->bad == 1)
         mpfr_set_nan(G->e);
     return st;
-}
-
-/* x = the binary64 number nearest the decimal text, held exactly. */
-static void b64(mpfr_ptr x, const char *text)
-{
-    mpfr_t t;
-    mpfr_init2(t, 53);
-    mpfr_set_str(t, text, 10, MPFR_RNDN);
-    mpfr_set(x, t, MPFR_RNDN);
-    mpfr_clear(t);
 }
 
 /* ---- the independent evaluation at HP ---- */
@@ -154,27 +142,6 @@ static ref_opt *make_sam(size_t m, size_t n, const sam_cfg *c, const char *extra
     ref_opt *o = NULL;
     TEST_OK(ref_opt_create(&o, "sam", m, n, PREC, opts, extra ? 7 : 6));
     return o;
-}
-
-/* ||A - Ahp||_F / ((||Ahp||_F + ||X||_F) 2^-PREC); X (may be NULL) adds the
- * size of a term that cancels in Ahp (the gradient added to a momentum). */
-static long double diff_ratio(mpmat_srcptr A, mpmat_srcptr Ahp, mpmat_srcptr X)
-{
-    mpmat_t D;
-    mpfr_t s, x;
-    mpfr_inits2(64, s, x, (mpfr_ptr)0);
-    TEST_OK(mpmat_init(D, A->rows, A->cols, HP));
-    mpmat_set(D, A);
-    TEST_OK(mpmat_sub(D, D, Ahp));
-    mpmat_norm_fro(s, Ahp);
-    if (X != NULL)
-        mpmat_norm_fro(x, X), mpfr_add(s, s, x, MPFR_RNDN);
-    if (mpfr_zero_p(s))
-        mpfr_set_ui(s, 1, MPFR_RNDN);
-    long double r = test_ratio(D, s, PREC);
-    mpfr_clears(s, x, (mpfr_ptr)0);
-    mpmat_clear(D);
-    return r;
 }
 
 /* Runs `steps` steps of sam from W0 with oracle (Hi, Bi at PREC; Hh, Bh at HP)

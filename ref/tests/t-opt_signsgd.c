@@ -109,18 +109,6 @@ START_TEST(test_signsgd_against_exact_model)
 }
 END_TEST
 
-typedef struct { long c; int exact_state; } scale_ctx;
-
-static void scaled_check(const ref_opt *o1, const ref_opt *o2, mpmat_srcptr W1, mpmat_srcptr W2,
-                         int t, void *vctx)
-{
-    const scale_ctx *ctx = vctx;
-    ck_assert_msg(mpmat_equal(W1, W2), "signsgd: W differs at step %d with gradients times %ld",
-                  t, ctx->c);
-    if (ctx->exact_state)
-        assert_state_scaled(o1, o2, "M", ctx->c);
-}
-
 /* Spec 3: W depends on the gradients only through sign(D), and the W
  * arithmetic (decay, +-eta) never touches G. Scaling by c = 2^k scales every
  * rounded M and D exactly, so W is bit-identical and M2 = c M1 bit for bit.
@@ -137,8 +125,9 @@ START_TEST(test_signsgd_scale_invariance)
             for (int shape = 2; shape < 4; shape++) {
                 grad_stream gs;
                 gs_init_shape(&gs, shape, 300 + i);
-                scale_ctx ctx = {cs[i], cs[i] != 3};
-                run_scaled_pair("signsgd", opts, 2, &gs, "0.01", 20, cs[i], scaled_check, &ctx);
+                sign_scale_ctx ctx = {"signsgd", cs[i], cs[i] != 3};
+                run_scaled_pair("signsgd", opts, 2, &gs, "0.01", 20, cs[i], check_sign_scaled,
+                                &ctx);
                 gs_clear(&gs);
             }
         }

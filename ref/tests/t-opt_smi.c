@@ -16,7 +16,7 @@
  * THRESH = 16: each step adds a few roundings of relative size 2^-256 in
  * the DFT (32 guard bits), |F|, H, the inverse DFT (whose absolute error is
  * about 2^-256 ||G||_F) and the base step, over three steps. */
-#include "testlib.h"
+#include "hp_compare.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,18 +25,7 @@
 #include "optref/problem.h"
 #include "optref/ref_optim.h"
 
-#define PREC 256
-#define HP 1024
 #define THRESH 16.0L
-
-static void b64(mpfr_ptr x, const char *text)
-{
-    mpfr_t t;
-    mpfr_init2(t, 53);
-    mpfr_set_str(t, text, 10, MPFR_RNDN);
-    mpfr_set(x, t, MPFR_RNDN);
-    mpfr_clear(t);
-}
 
 static ref_opt *make_opt(const char *name, size_t m, size_t n, const char *const *opts,
                          size_t nopts)
@@ -298,15 +287,7 @@ static void hp_base(hp_state *s, mpmat_srcptr G, mpfr_srcptr eta, const smi_cfg 
                 mpfr_mul(g, wd, w, MPFR_RNDN);
                 mpfr_add(g, g, G->e + k, MPFR_RNDN);
             }
-            mpfr_ui_sub(x, 1, b1, MPFR_RNDN);
-            mpfr_mul(x, x, g, MPFR_RNDN);
-            mpfr_mul(m, m, b1, MPFR_RNDN);
-            mpfr_add(m, m, x, MPFR_RNDN);
-            mpfr_ui_sub(x, 1, b2, MPFR_RNDN);
-            mpfr_mul(x, x, g, MPFR_RNDN);
-            mpfr_mul(x, x, g, MPFR_RNDN);
-            mpfr_mul(v, v, b2, MPFR_RNDN);
-            mpfr_add(v, v, x, MPFR_RNDN);
+            test_adam_moments(m, v, g, b1, b2, x);
             mpfr_div(x, v, c2, MPFR_RNDN);
             mpfr_sqrt(x, x, MPFR_RNDN);
             mpfr_add(x, x, eps, MPFR_RNDN);
@@ -319,26 +300,7 @@ static void hp_base(hp_state *s, mpmat_srcptr G, mpfr_srcptr eta, const smi_cfg 
     mpfr_clears(b1, b2, eps, wd, mu, g, x, c1, c2, (mpfr_ptr)0);
 }
 
-/* ---- comparisons ---- */
-
-static long double diff_ratio(mpmat_srcptr A, mpmat_srcptr Ahp, mpmat_srcptr X)
-{
-    mpmat_t D;
-    mpfr_t s, x;
-    mpfr_inits2(64, s, x, (mpfr_ptr)0);
-    TEST_OK(mpmat_init(D, A->rows, A->cols, HP));
-    mpmat_set(D, A);
-    TEST_OK(mpmat_sub(D, D, Ahp));
-    mpmat_norm_fro(s, Ahp);
-    if (X != NULL)
-        mpmat_norm_fro(x, X), mpfr_add(s, s, x, MPFR_RNDN);
-    if (mpfr_zero_p(s))
-        mpfr_set_ui(s, 1, MPFR_RNDN);
-    long double r = test_ratio(D, s, PREC);
-    mpfr_clears(s, x, (mpfr_ptr)0);
-    mpmat_clear(D);
-    return r;
-}
+/* ---- helpers ---- */
 
 /* smi options from a cfg. */
 static ref_opt *make_smi(size_t m, size_t n, const smi_cfg *c)

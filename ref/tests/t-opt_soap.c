@@ -178,58 +178,6 @@ START_TEST(test_soap_reduces_to_adam)
 }
 END_TEST
 
-/* Negates column j of Q (flip) and the matching row (left) or column of M. */
-static void flip_column(ref_opt *o, int right, size_t j, int with_m)
-{
-    mpmat_ptr Q = ref_opt_state(o, right ? "Q_R" : "Q_L"), M = ref_opt_state(o, "M");
-    for (size_t i = 0; i < Q->rows; i++)
-        mpfr_neg(mpmat_entry(Q, i, j), mpmat_entry(Q, i, j), MPFR_RNDN);
-    if (with_m)
-        for (size_t i = 0; i < (right ? M->rows : M->cols); i++) {
-            mpfr_ptr x = right ? mpmat_entry(M, i, j) : mpmat_entry(M, j, i);
-            mpfr_neg(x, x, MPFR_RNDN);
-        }
-}
-
-/* Spec 3: o2's Q_L, Q_R columns are flipped right after the first call (M = 0)
- * and again after call 4 (with M flipped alike, the same state in exact
- * arithmetic); W must not change. Shared with nothing: deva has its own. */
-static void check_sign_invariance(const char *name, const char *const *opts, size_t nopts,
-                                  eb_stream *st, test_worst *w)
-{
-    size_t m = st->gs.m, n = st->gs.n;
-    ref_opt *o1, *o2;
-    TEST_OK(ref_opt_create(&o1, name, m, n, LO_PREC, opts, nopts));
-    TEST_OK(ref_opt_create(&o2, name, m, n, LO_PREC, opts, nopts));
-    mpmat_t W1, W2, G, R;
-    TEST_OK(mpmat_init(W1, m, n, LO_PREC));
-    TEST_OK(mpmat_init(W2, m, n, LO_PREC));
-    TEST_OK(mpmat_init(G, m, n, LO_PREC));
-    TEST_OK(mpmat_init(R, m, n, LO_PREC));
-    mpfr_t eta, scale;
-    mpfr_inits2(LO_PREC, eta, scale, (mpfr_ptr)0);
-    set_b64(eta, "0.05");
-    gs_initial(&st->gs, W1);
-    mpmat_set(W2, W1);
-    for (int t = 1; t <= 7; t++) {
-        ebs_next(st, G, W1);
-        TEST_OK(ref_opt_step(o1, W1, G, eta, NULL));
-        TEST_OK(ref_opt_step(o2, W2, G, eta, NULL));
-        TEST_OK(mpmat_sub(R, W1, W2));
-        mpmat_norm_fro(scale, W1);
-        test_worst_add(w, test_ratio(R, scale, LO_PREC));
-        if (t == 1 || t == 4) {
-            flip_column(o2, 0, 0, t == 4);
-            if (m > 2)
-                flip_column(o2, 0, 2, t == 4);
-            flip_column(o2, 1, n - 1, t == 4);
-        }
-    }
-    mpfr_clears(eta, scale, (mpfr_ptr)0);
-    mpmat_clear(W1), mpmat_clear(W2), mpmat_clear(G), mpmat_clear(R);
-    ref_opt_free(o1), ref_opt_free(o2);
-}
-
 START_TEST(test_soap_sign_invariance)
 {
     test_worst w = {"soap W under column flips of Q_L, Q_R", 0, 4};
@@ -237,7 +185,7 @@ START_TEST(test_soap_sign_invariance)
     for (int shape = 0; shape < 6; shape++) {
         eb_stream st;
         ebs_init(&st, shape, 3000 + (uint64_t)shape);
-        check_sign_invariance("soap", opts, 1, &st, &w);
+        ebm_check_sign_invariance("soap", opts, 1, &st, &w);
         ebs_clear(&st);
     }
     test_worst_report(&w);

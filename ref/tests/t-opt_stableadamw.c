@@ -46,15 +46,7 @@ static void model_step(void *model, mpmat_ptr W, mpmat_srcptr G, mpfr_srcptr eta
     for (size_t k = 0; k < mn; k++) {
         mpfr_ptr m = s->M->e + k, u = s->U->e + k;
         mpfr_srcptr g = G->e + k;
-        mpfr_ui_sub(a, 1, b1, MPFR_RNDN); /* 2. */
-        mpfr_mul(a, a, g, MPFR_RNDN);
-        mpfr_mul(m, m, b1, MPFR_RNDN);
-        mpfr_add(m, m, a, MPFR_RNDN);
-        mpfr_ui_sub(a, 1, b2, MPFR_RNDN);
-        mpfr_mul(a, a, g, MPFR_RNDN);
-        mpfr_mul(a, a, g, MPFR_RNDN);
-        mpfr_mul(u, u, b2, MPFR_RNDN);
-        mpfr_add(u, u, a, MPFR_RNDN);
+        test_adam_moments(m, u, g, b1, b2, a); /* 2. */
         mpfr_mul(a, g, g, MPFR_RNDN); /* 3. */
         mpfr_div(a, a, mpfr_greater_p(u, e2) ? u : e2, MPFR_RNDN);
         mpfr_add(r, r, a, MPFR_RNDN);

@@ -21,7 +21,13 @@
  *   rotate iff c_ij^2 > 2^(-2(p+16)) a_i a_j  (the test |cos angle(g_i, g_j)|
  *       > 2^-(p+16), evaluated as c_ij^2 (rounded) against
  *       (a_i a_j rounded) times 2^(-2(p+16)) (exact)); a zero column never
- *       rotates (c_ij = 0);
+ *       rotates (c_ij = 0), nor does a negligible one: a_j <= 2^(-2(p+16))
+ *       sum_l a_l, i.e. ||g_j|| <= 2^-(p+16) ||A||_F. Such a column is
+ *       rounding noise of an exactly rank-deficient A (its singular value is
+ *       far below the zero tolerance below); a relative test could never be
+ *       met on it, since every rotation against a large column puts back
+ *       noise of its own size, and leaving it adds at most 2^-(p+16) ||A||_F
+ *       to the backward error;
  *   Rutishauser's rotation (as in Demmel and Veselic's one-sided Jacobi):
  *       zeta = (a_j - a_i) / (2 c_ij)          (subtract, then divide)
  *       t    = sign(zeta) / (|zeta| + hypot(1, zeta))   sign(0) = +1
@@ -116,14 +122,21 @@ static optref_status jacobi(mpmat_ptr G, mpmat_ptr JT, __mpfr_struct *a, mpfr_pr
     }
     mpfr_t c, lhs, rhs, zeta, t, cs, sn, t1, t2;
     mpfr_inits2(w, c, lhs, rhs, zeta, t, cs, sn, t1, t2, (mpfr_ptr)0);
+    mpfr_t negligible;
+    mpfr_init2(negligible, w);
     for (size_t j = 0; j < k; j++)
         mpfr_dot(a + j, pg + j * r, pg + j * r, r, MPFR_RNDN);
+    /* negligible = 2^(-2(p+16)) ||A||_F^2 (the rotations keep ||A||_F) */
+    mpfr_dot(negligible, pg, pg, r * k, MPFR_RNDN);
+    mpfr_mul_2si(negligible, negligible, -2 * (long)(p + SVD_CONV_BITS), MPFR_RNDN);
     optref_status st = OPTREF_ENOCONV;
     for (int sweep = 0; sweep < SVD_MAX_SWEEPS; sweep++) {
         size_t rotations = 0;
         for (size_t i = 0; i + 1 < k; i++)
             for (size_t j = i + 1; j < k; j++) {
                 mpfr_ptr *gi = pg + i * r, *gj = pg + j * r;
+                if (mpfr_cmp(a + i, negligible) <= 0 || mpfr_cmp(a + j, negligible) <= 0)
+                    continue;
                 mpfr_dot(c, gi, gj, r, MPFR_RNDN);
                 if (mpfr_zero_p(c))
                     continue;
@@ -163,7 +176,7 @@ static optref_status jacobi(mpmat_ptr G, mpmat_ptr JT, __mpfr_struct *a, mpfr_pr
     if (st != OPTREF_OK)
         optref_fail(st, "mpmat_svd: one-sided Jacobi did not converge in %d sweeps "
                     "(%zu columns at %ld bits)", SVD_MAX_SWEEPS, k, (long)w);
-    mpfr_clears(c, lhs, rhs, zeta, t, cs, sn, t1, t2, (mpfr_ptr)0);
+    mpfr_clears(c, lhs, rhs, zeta, t, cs, sn, t1, t2, negligible, (mpfr_ptr)0);
     free(pg), free(pj);
     return st;
 }

@@ -18,6 +18,8 @@
  * same bits, exact power-of-two scaling, aliasing, the zero matrix, errors. */
 #include "testlib.h"
 
+#include "optref/problem.h"
+
 #include <stdlib.h>
 
 #include "factor_shapes.h"
@@ -503,6 +505,54 @@ START_TEST(test_svd_errors)
 }
 END_TEST
 
+/* An exactly rank-deficient matrix rounded to the working precision: the
+ * batch-3 rows-norm gradient of the 9 x 9 DeVA problem (rank 3), as muon-polar
+ * orthogonalises it. Its null-space columns become rounding noise, on which a
+ * purely relative convergence test can never be met. The SVD must converge;
+ * the rank it finds (singular values above the zero tolerance) is at most
+ * the batch and the same at every precision, and the others are at noise
+ * level, below 2^-(p-16) s_1 (a clean gap). Regression test: this failed
+ * with OPTREF_ENOCONV. */
+START_TEST(test_svd_rank_deficient_rounded)
+{
+    int rank0 = -1;
+    for (int pi = 0; pi < 4; pi++) {
+        mpfr_prec_t p = test_precisions[pi];
+        problem P;
+        mpmat_t A, U, s, V;
+        TEST_OK(problem_create(&P, "trace-het", 1234, p, NULL));
+        TEST_OK(mpmat_init(A, 9, 9, p));
+        TEST_OK(mpmat_init(U, 9, 9, p));
+        TEST_OK(mpmat_init(s, 9, 1, p));
+        TEST_OK(mpmat_init(V, 9, 9, p));
+        TEST_OK(oracle_gradient(A, &P, ORACLE_ROWS_NORM, 3, 1, P.X0));
+        TEST_OK(mpmat_svd(U, s, V, A));
+        mpfr_t tol, noise;
+        mpfr_inits2(p, tol, noise, (mpfr_ptr)0);
+        mpfr_mul_2si(tol, mpmat_entry(s, 0, 0), -(long)(p / 2), MPFR_RNDN);
+        mpfr_mul_2si(noise, mpmat_entry(s, 0, 0), -(long)(p - 16), MPFR_RNDN);
+        int rank = 0;
+        for (size_t j = 0; j < 9; j++) {
+            int above = mpfr_cmp(mpmat_entry(s, j, 0), tol) > 0;
+            ck_assert_msg(!above || rank == (int)j, "p = %ld: singular values not descending",
+                          (long)p);
+            rank += above;
+            ck_assert_msg(above || mpfr_cmp(mpmat_entry(s, j, 0), noise) <= 0,
+                          "p = %ld: singular value %zu is neither above the zero tolerance nor "
+                          "at noise level", (long)p, j);
+        }
+        ck_assert_msg(rank >= 1 && rank <= 3, "p = %ld: rank %d of a batch-3 gradient", (long)p,
+                      rank);
+        ck_assert_msg(rank0 < 0 || rank == rank0, "rank %d at %ld bits, %d at 53", rank, (long)p,
+                      rank0);
+        rank0 = rank;
+        mpfr_clears(tol, noise, (mpfr_ptr)0);
+        mpmat_clear(A), mpmat_clear(U), mpmat_clear(s), mpmat_clear(V);
+        problem_clear(&P);
+    }
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("mpmat_svd");
@@ -515,6 +565,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, test_svd_aliasing);
     tcase_add_test(tc, test_svd_64x64);
     tcase_add_test(tc, test_svd_errors);
+    tcase_add_test(tc, test_svd_rank_deficient_rounded);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -25,8 +25,12 @@ TESTLIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 LIB_SRC  = $(sort $(wildcard core/*.c ref/mp/*.c ref/rng/*.c ref/optim/*.c quadratics/*.c fast/*.c \
                              conformance/*.c))
-# fast/cpu/ is compiled twice: binary64 (cpu64) and binary32 (cpu32).
+# fast/cpu/ is compiled twice: binary64 (cpu64) and binary32 (cpu32), with
+# the loop vectoriser on at any -O level and sqrt free of errno (so loops
+# with sqrt vectorise); IEEE semantics are otherwise kept (no -ffast-math:
+# the conformance bounds assume correctly rounded operations).
 FAST_TPL = $(sort $(wildcard fast/cpu/*.c))
+FAST_CFLAGS = -ftree-vectorize -fvect-cost-model=dynamic -fno-math-errno
 CLI_SRC  = $(sort $(wildcard cli/*.c))
 TEST_SRC = $(sort $(wildcard ref/tests/t-*.c quadratics/tests/t-*.c fast/tests/t-*.c \
                              conformance/tests/t-*.c tests/t-*.c))
@@ -55,11 +59,11 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 
 $(BUILD)/obj/%.64.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -DFAST_REAL_BITS=64 $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) -DFAST_REAL_BITS=64 $(CFLAGS) $(FAST_CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/%.32.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -DFAST_REAL_BITS=32 $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) -DFAST_REAL_BITS=32 $(CFLAGS) $(FAST_CFLAGS) -c $< -o $@
 
 $(BUILD)/liboptref.a: $(LIB_OBJ)
 	@rm -f $@
@@ -70,7 +74,7 @@ $(BUILD)/liboptref.a: $(LIB_OBJ)
 MUTANT_OBJ = $(FAST_TPL:%.c=$(BUILD)/obj/mutants/%.64.o)
 $(BUILD)/obj/mutants/%.64.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -DFAST_REAL_BITS=64 -DOPTREF_MUTANTS $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) -DFAST_REAL_BITS=64 -DOPTREF_MUTANTS $(CFLAGS) $(FAST_CFLAGS) -c $< -o $@
 
 $(BUILD)/liboptref-mutants.a: $(filter-out $(FAST_TPL:%.c=$(BUILD)/obj/%.64.o),$(LIB_OBJ)) $(MUTANT_OBJ)
 	@rm -f $@

@@ -30,7 +30,9 @@ LIB_SRC  = $(sort $(wildcard core/*.c ref/mp/*.c ref/rng/*.c ref/optim/*.c quadr
 # with sqrt vectorise); IEEE semantics are otherwise kept (no -ffast-math:
 # the conformance bounds assume correctly rounded operations).
 FAST_TPL = $(sort $(wildcard fast/cpu/*.c))
-FAST_CFLAGS = -ftree-vectorize -fvect-cost-model=dynamic -fno-math-errno
+FAST_CFLAGS = -ftree-vectorize -fno-math-errno \
+    $(shell $(CC) -fvect-cost-model=dynamic -E -x c /dev/null >/dev/null 2>&1 && \
+        echo -fvect-cost-model=dynamic)
 CLI_SRC  = $(sort $(wildcard cli/*.c))
 TEST_SRC = $(sort $(wildcard ref/tests/t-*.c quadratics/tests/t-*.c fast/tests/t-*.c \
                              conformance/tests/t-*.c tests/t-*.c))

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fast_run.h"
 
 int run_config_parse(run_config *c, const char *cmd, int argc, char **argv)
 {
@@ -97,9 +98,12 @@ int run_config_parse(run_config *c, const char *cmd, int argc, char **argv)
         return cli_usage_error(cmd, "--steps is required");
     if (c->batch == 0)
         return cli_usage_error(cmd, "--batch must be at least 1");
-    if (strcmp(c->backend, "ref") != 0)
-        return cli_usage_error(cmd, "backend '%s' is not available in this build (available: ref)",
-                               c->backend);
+    fast_backend fb;
+    int run = strcmp(cmd, "run") == 0;
+    if (strcmp(c->backend, "ref") != 0 && (!run || fast_backend_find(&fb, c->backend) != 0))
+        return cli_usage_error(cmd, "backend '%s' is not available to %s in this build "
+                               "(available: %s)", c->backend, cmd,
+                               run ? "ref, cpu64, cpu32" : "ref");
     const char *paths[] = {c->load_state, c->save_state, c->out};
     for (int i = 0; i < 3; i++)
         for (int j = i + 1; j < 3; j++)
@@ -371,6 +375,13 @@ int run_trajectory(const run_config *c, step_observer observe, void *ctx,
     }
     if (rc == EXIT_PASS && mpmat_init(G, P.d, P.p, c->prec) != OPTREF_OK)
         rc = fail(c, "gradient");
+    /* a fast backend: W and the state rounded to its format, hashed afresh */
+    fast_run fr = {0};
+    fast_backend fb;
+    int fast = rc == EXIT_PASS && fast_backend_find(&fb, c->backend) == 0;
+    if (fast && (fast_run_start(&fr, fb, o, W, &P, oi->kind, c->batch) != OPTREF_OK ||
+                 (c->load_state == NULL && chain_update(chain, 1, o, W) != OPTREF_OK)))
+        rc = fail(c, "--backend");
     if (rc == EXIT_PASS && observe(ctx, start, &P, o, W) != 0)
         rc = EXIT_USAGE;
     int progress = isatty(STDERR_FILENO) && c->steps >= 10;
@@ -380,7 +391,9 @@ int run_trajectory(const run_config *c, step_observer observe, void *ctx,
         char where[64];
         snprintf(where, sizeof where, "step %llu", (unsigned long long)t);
         if (oracle_gradient(G, &P, oi->kind, c->batch, t, W) != OPTREF_OK ||
-            schedule_lr(eta, &S, t) != OPTREF_OK || ref_opt_step(o, W, G, eta, &oracle) != OPTREF_OK ||
+            schedule_lr(eta, &S, t) != OPTREF_OK ||
+            (fast ? fast_run_step(&fr, o, W, G, eta, t)
+                  : ref_opt_step(o, W, G, eta, &oracle)) != OPTREF_OK ||
             chain_update(chain, 0, o, W) != OPTREF_OK)
             rc = fail(c, where);
         else if (observe(ctx, t, &P, o, W) != 0)
@@ -395,6 +408,7 @@ int run_trajectory(const run_config *c, step_observer observe, void *ctx,
         rc = fail(c, "--save-state");
     if (have_schedule)
         schedule_clear(&S);
+    fast_run_clear(&fr);
     mpfr_clears(eta, lr, lr_min, (mpfr_ptr)0);
     mpmat_clear(W);
     mpmat_clear(G);

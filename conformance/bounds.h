@@ -20,6 +20,9 @@ typedef struct {
     mpfr_srcptr eta;       /* the learning rate, a binary64 value */
     const rerr_mat *G2;    /* SAM's gradient at W + E, or NULL */
     const rerr_mat *HU;    /* Sophia's H u, or NULL */
+    rerr_mat *query;       /* out, when not NULL: the point where the backend asks the
+                            * oracle for G2 (SAM's W + E), compared as its own tensor */
+    uint64_t seed;         /* the oracle's seed (Sophia's probes are drawn from it) */
 } bound_input;
 
 /* Fills out[0] (W after the step) and out[1 + i] (state tensor i after the

@@ -160,9 +160,13 @@ void rerr_abs(rerr *r, const rerr *a)
     mpfr_set(r->e, a->e, MPFR_RNDU);
 }
 
-/* |v| <= u e: the backend's value may have either sign. */
+/* |v| <= u e with e > 0: the backend's value may have either sign. With
+ * e = 0 the backend holds v exactly (an exact zero row of a gradient), and
+ * its sign is decided. */
 static int within_bound(const rerr_ctx *c, mpfr_srcptr v, mpfr_srcptr e)
 {
+    if (mpfr_zero_p(e))
+        return 0;
     mpfr_t t;
     mpfr_init2(t, mpfr_get_prec(e));
     mpfr_mul(t, e, c->u, MPFR_RNDU);

@@ -38,6 +38,8 @@ typedef struct {
     optref_format fmt;
     mpmat_t G2, HU;   /* the rounded answers, filled by the reference's calls */
     int have_G2, have_HU;
+    mpmat_t X2, X2b;  /* where the reference and the backend asked for G2 (SAM's W + E) */
+    int have_X2b;
 } answers;
 
 static optref_status ref_gradient_at(void *ctx, mpmat_ptr G, mpmat_srcptr X)
@@ -47,6 +49,7 @@ static optref_status ref_gradient_at(void *ctx, mpmat_ptr G, mpmat_srcptr X)
     if (st == OPTREF_OK && a->record) {
         mpmat_round_format(G, a->fmt);
         mpmat_set(a->G2, G);
+        mpmat_set(a->X2, X);
         a->have_G2 = 1;
     }
     return st;
@@ -74,10 +77,11 @@ typedef struct {
 static optref_status fast_gradient_at(void *ctx, void *G, const void *X)
 {
     fast_answers *f = ctx;
-    (void)X;
     if (!f->a->have_G2)
         return optref_fail(OPTREF_EINVAL, "conform: the backend asked for a gradient the "
                            "reference did not");
+    fast_to_mpmat(f->a->X2b, f->b, X); /* compared with the reference's point */
+    f->a->have_X2b = 1;
     fast_from_mpmat(G, f->b, f->a->G2);
     return OPTREF_OK;
 }
@@ -163,7 +167,10 @@ static int compare(conform_result *res, const rerr_ctx *c, const char *opt, unsi
                     "%s[%zu][%zu]\n", opt, step, name, k / ref->cols, k % ref->cols);
             ok = -1;
         }
-        mpfr_sub(err, fast->e + k, ref->e + k, MPFR_RNDA);
+        if (mpfr_equal_p(fast->e + k, ref->e + k)) /* equal infinities too (asm's kappa) */
+            mpfr_set_zero(err, 1);
+        else
+            mpfr_sub(err, fast->e + k, ref->e + k, MPFR_RNDA);
         mpfr_abs(err, err, MPFR_RNDU);
         mpfr_mul(scale, bound->e->e + k, c->u, MPFR_RNDN);
         if (mpfr_zero_p(scale))
@@ -199,6 +206,7 @@ typedef struct {
     rerr_mat *inputs;  /* in: W, G, G2, HU, then the state tensors (all exact here) */
     tensor_pair *pairs;    /* W and the state after the step: reference and backend */
     tensor_pair *in_state; /* the state before the step (the rounded teacher's) */
+    rerr_mat query;        /* the bound of the point where G2 is asked (SAM) */
     size_t ntensors;
 } run_state;
 
@@ -211,6 +219,7 @@ static void run_state_clear(run_state *s)
     mpmat_clear(s->W), mpmat_clear(s->G), mpmat_clear(s->Win), mpmat_clear(s->Gin);
     mpmat_clear(s->Wref), mpmat_clear(s->Wfast);
     mpmat_clear(s->ans.G2), mpmat_clear(s->ans.HU);
+    mpmat_clear(s->ans.X2), mpmat_clear(s->ans.X2b), rerr_mat_clear(&s->query);
     free(s->Wbuf), free(s->Gbuf);
     if (s->bounds != NULL)
         for (size_t i = 0; i <= s->ntensors; i++)
@@ -292,7 +301,8 @@ optref_status conform_run(const conform_case *c, fast_backend b, conform_level l
         (st = ref_opt_create(&s.rout, c->opt, m, n, TEACHER_PREC, opts, nopt)) == OPTREF_OK &&
         (st = ref_opt_create(&s.fout, c->opt, m, n, TEACHER_PREC, opts, nopt)) == OPTREF_OK)
         st = fast_opt_create(&s.fast, b, c->opt, m, n, opts, nopt);
-    mpmat_ptr mats[] = {s.W, s.G, s.Win, s.Gin, s.Wref, s.Wfast, s.ans.G2, s.ans.HU};
+    mpmat_ptr mats[] = {s.W, s.G, s.Win, s.Gin, s.Wref, s.Wfast, s.ans.G2, s.ans.HU,
+                        s.ans.X2, s.ans.X2b};
     for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++)
         if (st == OPTREF_OK)
             st = mpmat_init(mats[i], m, n, TEACHER_PREC);
@@ -322,6 +332,8 @@ optref_status conform_run(const conform_case *c, fast_backend b, conform_level l
             st = rerr_mat_init(&ctx, &s.bounds[i], s.pairs[i].ref->rows, s.pairs[i].ref->cols);
         for (size_t i = 0; st == OPTREF_OK && i < IN_STATE; i++)
             st = rerr_mat_init(&ctx, &s.inputs[i], m, n);
+        if (st == OPTREF_OK)
+            st = rerr_mat_init(&ctx, &s.query, m, n);
         for (size_t i = 1; st == OPTREF_OK && i <= s.ntensors; i++)
             st = rerr_mat_init(&ctx, &s.inputs[IN_STATE + i - 1], s.pairs[i].ref->rows,
                                s.pairs[i].ref->cols);
@@ -360,7 +372,7 @@ optref_status conform_run(const conform_case *c, fast_backend b, conform_level l
         }
         fast_from_mpmat(s.Gbuf, b, s.Gin);
         s.ans.t = k;
-        s.ans.have_G2 = s.ans.have_HU = 0;
+        s.ans.have_G2 = s.ans.have_HU = s.ans.have_X2b = 0;
         ref_oracle rorc = {&s.ans, c->seed, ref_gradient_at, ref_hvp};
         /* the reference's answer from the inputs */
         if ((st = ref_opt_step(s.rout, s.Wref, s.Gin, eta, &rorc)) != OPTREF_OK)
@@ -380,13 +392,23 @@ optref_status conform_run(const conform_case *c, fast_backend b, conform_level l
             rerr_mat_exact(&s.inputs[IN_HU], s.ans.HU);
         bound_input bi = {s.rin, &s.inputs[IN_W], &s.inputs[IN_G], &s.inputs[IN_STATE], eta,
                           s.ans.have_G2 ? &s.inputs[IN_G2] : NULL,
-                          s.ans.have_HU ? &s.inputs[IN_HU] : NULL};
+                          s.ans.have_HU ? &s.inputs[IN_HU] : NULL, NULL, c->seed};
+        bi.query = s.ans.have_G2 ? &s.query : NULL;
         if ((st = be->fn(&ctx, &bi, s.bounds)) != OPTREF_OK)
             break;
         for (size_t i = 0; i <= s.ntensors; i++)
             if (compare(res, &ctx, c->opt, k, s.pairs[i].name, s.pairs[i].ref, s.pairs[i].fast,
                         &s.bounds[i]) != 0)
                 model_ok = 0;
+        /* the point where G2 was asked is the backend's too (SAM's W + E) */
+        if (s.ans.have_G2 && !s.ans.have_X2b) {
+            st = optref_fail(OPTREF_EINVAL, "conform: %s did not ask for the gradient at W + E "
+                             "that the reference asked for", c->opt);
+            break;
+        }
+        if (s.ans.have_G2 &&
+            compare(res, &ctx, c->opt, k, "W+E", s.ans.X2, s.ans.X2b, &s.query) != 0)
+            model_ok = 0;
         /* the teacher's own exact step, with exact oracle answers */
         s.ans.record = 0;
         st = ref_opt_step(s.teacher, s.W, s.G, eta, &rorc);

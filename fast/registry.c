@@ -10,6 +10,29 @@
 
 static const fast_impl impls[] = {
     {"sgd", CPU_STEPS(cpu_sgd_step)},
+    {"signsgd", CPU_STEPS(cpu_signsgd_step)},
+    {"adam", CPU_STEPS(cpu_adam_step)},
+    {"adamw", CPU_STEPS(cpu_adam_step)},
+    {"adagrad", CPU_STEPS(cpu_adagrad_step)},
+    {"lion", CPU_STEPS(cpu_lion_step)},
+    {"stableadamw", CPU_STEPS(cpu_stableadamw_step)},
+    {"orthoadam", CPU_STEPS(cpu_orthoadam_step)},
+    {"deva-linf", CPU_STEPS(cpu_deva_linf_step)},
+    {"asm", CPU_STEPS(cpu_asm_step)},
+    {"sophia", CPU_STEPS(cpu_sophia_step)},
+    {"smi", CPU_STEPS(cpu_smi_step)},
+    {"sam", CPU_STEPS(cpu_sam_step)},
+    {"soap", CPU_STEPS(cpu_soap_step)},
+    {"shampoo", CPU_STEPS(cpu_shampoo_step)},
+    {"deva-sinf", CPU_STEPS(cpu_deva_sinf_step)},
+    {"deva-sinf-sign", CPU_STEPS(cpu_deva_sinf_step)},
+    {"deva-sinf-ins", CPU_STEPS(cpu_deva_sinf_step)},
+    {"deva-sinf-fact", CPU_STEPS(cpu_deva_sinf_step)},
+    {"muon", CPU_STEPS(cpu_muon_step)},
+    {"muon-deva", CPU_STEPS(cpu_muon_step)},
+    {"muon-torch", CPU_STEPS(cpu_muon_step)},
+    {"muon-polar", CPU_STEPS(cpu_muon_step)},
+    {"adamuon", CPU_STEPS(cpu_adamuon_step)},
 };
 
 const fast_impl *fast_impl_find(const char *name)

@@ -159,6 +159,49 @@ START_TEST(test_resumed_hash_equals_full_hash)
 }
 END_TEST
 
+/* --backend cpu64|cpu32: the same CSV (header, steps 0..T, numbers), the
+ * reference's problem and oracles; a wrapper's extra oracle call works;
+ * unknown backends and a hash of a fast backend are usage errors. */
+START_TEST(test_run_fast_backends)
+{
+    const char *runs[] = {
+        "run --opt sgd --problem trace-het --seed 3 --steps 4 --lr 1e-4 --set momentum=0.9",
+        "run --opt sam --problem trace-het --seed 3 --steps 4 --lr 1e-4 --oracle rows-sq --batch 3",
+        "run --opt smi --problem trace-dense --problem-set d=4 --problem-set p=6 --seed 3 "
+        "--steps 4 --lr 1e-3 --set T=4 --set base=sgd"};
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        result ref, r;
+        char args[512];
+        snprintf(args, sizeof args, "%s --backend ref", runs[i]);
+        run(&ref, args);
+        ck_assert_msg(ref.status == 0, "%s: %s", args, ref.err);
+        for (int b = 0; b < 2; b++) {
+            snprintf(args, sizeof args, "%s --backend %s", runs[i], b ? "cpu32" : "cpu64");
+            run(&r, args);
+            ck_assert_msg(r.status == 0, "%s: exit %d: %s", args, r.status, r.err);
+            ck_assert_msg(strncmp(r.out, "step,subopt\n0,", 14) == 0, "%s: %s", args, r.out);
+            int rows = 0;
+            for (const char *p = r.out; (p = strchr(p, '\n')) != NULL; p++)
+                rows++;
+            ck_assert_msg(rows == 6 && strstr(r.out, "\n4,") != NULL, "%s: %s", args, r.out);
+            /* the trajectory is the backend's: close to the reference's, and
+             * in binary32 not equal to it */
+            double s_ref = atof(strrchr(ref.out, ',') + 1), s = atof(strrchr(r.out, ',') + 1);
+            ck_assert_msg(s > 0 && s_ref > 0 && s / s_ref > 0.99 && s / s_ref < 1.01,
+                          "%s: final subopt %g, reference %g", args, s, s_ref);
+            if (b == 1)
+                ck_assert_msg(strcmp(r.out, ref.out) != 0, "%s: identical to ref", args);
+        }
+    }
+    expect_usage_error("run --opt sgd --problem trace-het --seed 1 --steps 3 --lr 0.1 "
+                       "--backend cpu16", "cpu16");
+    expect_usage_error("run --opt sgd --problem trace-het --seed 1 --steps 3 --lr 0.1 "
+                       "--backend cpu16", "cpu64, cpu32");
+    expect_usage_error("hash --opt sgd --problem trace-het --seed 1 --steps 3 --lr 0.1 "
+                       "--backend cpu64", "cpu64");
+}
+END_TEST
+
 START_TEST(test_problem_json_fields)
 {
     result r;
@@ -181,6 +224,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, test_failed_run_leaves_no_output_file);
     tcase_add_test(tc, test_resumed_hash_equals_full_hash);
     tcase_add_test(tc, test_problem_json_fields);
+    tcase_add_test(tc, test_run_fast_backends);
     suite_add_tcase(s, tc);
     return s;
 }

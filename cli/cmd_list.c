@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "optref/conform.h"
+#include "optref/fast.h"
 #include "optref/optimizer.h"
 #include "optref/problem.h"
 
@@ -62,7 +64,12 @@ static json_object *optimizers_json(void)
             json_object_object_add(o, "default_base", json_object_new_string(p->default_base));
         json_object *backends = json_object_new_array();
         json_object_array_add(backends, json_object_new_string("ref"));
+        for (int b = 0; b < FAST_BACKEND_COUNT; b++)
+            if (fast_opt_supported((fast_backend)b, p->name))
+                json_object_array_add(backends,
+                                      json_object_new_string(fast_backend_name((fast_backend)b)));
         json_object_object_add(o, "backends", backends);
+        json_object_object_add(o, "conformance_bound", json_object_new_boolean(conform_has_bound(p->name)));
         json_object_array_add(a, o);
     }
     return a;
@@ -95,14 +102,26 @@ static json_object *oracles_json(void)
     return a;
 }
 
+static void add_backend(json_object *a, const char *name, const char *summary, int available,
+                        const char *why_not)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "name", json_object_new_string(name));
+    json_object_object_add(o, "summary", json_object_new_string(summary));
+    json_object_object_add(o, "available", json_object_new_boolean(available));
+    if (why_not != NULL)
+        json_object_object_add(o, "why_not", json_object_new_string(why_not));
+    json_object_array_add(a, o);
+}
+
 static json_object *backends_json(void)
 {
     json_object *a = json_object_new_array();
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "name", json_object_new_string("ref"));
-    json_object_object_add(o, "summary", json_object_new_string("exact MPFR reference"));
-    json_object_object_add(o, "available", json_object_new_boolean(1));
-    json_object_array_add(a, o);
+    add_backend(a, "ref", "exact MPFR reference (any precision >= 53 bits)", 1, NULL);
+    add_backend(a, "cpu64", "binary64 on the CPU (OpenBLAS, LAPACKE, FFTW3)", 1, NULL);
+    add_backend(a, "cpu32", "binary32 on the CPU (OpenBLAS, LAPACKE, FFTW3)", 1, NULL);
+    add_backend(a, "cuda64", "binary64 on an NVIDIA GPU", 0, "not built: the CUDA backend does not exist yet");
+    add_backend(a, "cuda32", "binary32 on an NVIDIA GPU", 0, "not built: the CUDA backend does not exist yet");
     return a;
 }
 
@@ -110,10 +129,13 @@ static void print_human(const char *kind, json_object *items)
 {
     printf("%s:\n", kind);
     for (size_t i = 0; i < json_object_array_length(items); i++) {
-        json_object *o = json_object_array_get_idx(items, i), *name, *summary, *opts;
+        json_object *o = json_object_array_get_idx(items, i), *name, *summary, *opts, *why;
         json_object_object_get_ex(o, "name", &name);
         json_object_object_get_ex(o, "summary", &summary);
-        printf("  %-12s %s\n", json_object_get_string(name), json_object_get_string(summary));
+        printf("  %-12s %s", json_object_get_string(name), json_object_get_string(summary));
+        if (json_object_object_get_ex(o, "why_not", &why))
+            printf(" [unavailable: %s]", json_object_get_string(why));
+        printf("\n");
         if (json_object_object_get_ex(o, "options", &opts))
             for (size_t k = 0; k < json_object_array_length(opts); k++) {
                 json_object *p = json_object_array_get_idx(opts, k), *n, *d, *doc;

@@ -25,6 +25,7 @@
 #define R_ORGQR_WORK LAPACKE_dorgqr_work
 #define R_LARFG_WORK LAPACKE_dlarfg_work
 #define R_SYRK cblas_dsyrk
+#define R_GEMV cblas_dgemv
 #define EB_PREC 53
 #else
 #define R_SYEVD_WORK LAPACKE_ssyevd_work
@@ -32,6 +33,7 @@
 #define R_ORGQR_WORK LAPACKE_sorgqr_work
 #define R_LARFG_WORK LAPACKE_slarfg_work
 #define R_SYRK cblas_ssyrk
+#define R_GEMV cblas_sgemv
 #define EB_PREC 24
 #endif
 
@@ -102,11 +104,16 @@ optref_status FN(eb_work_init)(FN(eb_work) *w, const fast_opt *o)
     w->m = o->m, w->n = o->n;
     w->X = malloc(mn * sizeof(real)), w->Y = malloc(mn * sizeof(real));
     w->T = malloc(mn * sizeof(real));
-    if (w->X == NULL || w->Y == NULL || w->T == NULL)
-        return optref_fail(OPTREF_ENOMEM, "%s: cannot allocate the workspace", o->info->name);
-    optref_status st = FN(eb_side_init)(&w->left, fast_opt_state(o, "L")->rows);
+    optref_status st = w->X && w->Y && w->T
+                           ? OPTREF_OK
+                           : optref_fail(OPTREF_ENOMEM, "%s: cannot allocate the workspace",
+                                         o->info->name);
+    if (st == OPTREF_OK)
+        st = FN(eb_side_init)(&w->left, fast_opt_state(o, "L")->rows);
     if (st == OPTREF_OK)
         st = FN(eb_side_init)(&w->right, fast_opt_state(o, "R")->rows);
+    if (st != OPTREF_OK)
+        FN(eb_work_release)(w); /* a later call starts afresh */
     w->ready = st == OPTREF_OK;
     return st;
 }
@@ -163,16 +170,19 @@ static void FN(sign_canonical)(real *v, size_t n)
             v[i] = -v[i];
 }
 
-/* x <- x - (q . x) q for the `have` vectors q of K (contiguous, length n), twice. */
-static void FN(orthogonalise)(real *x, const real *K, size_t have, size_t n)
+/* x <- x - K^T (K x) against the `have` orthonormal vectors of K (rows,
+ * contiguous, length n), twice (classical Gram-Schmidt with
+ * reorthogonalisation, two GEMVs a pass; c is `have` scratch). The reference
+ * orthogonalises one vector at a time (MGS, twice): the same numbers to
+ * O(n u), which the bound allows (proofs/conformance-eigenbasis.md 2). */
+static void FN(orthogonalise)(real *x, const real *K, size_t have, size_t n, real *c)
 {
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t q = 0; q < have; q++) {
-            const real *v = K + q * n;
-            real c = FN(dot)(v, x, n);
-            for (size_t i = 0; i < n; i++)
-                x[i] -= c * v[i];
-        }
+    if (have == 0)
+        return;
+    for (int pass = 0; pass < 2; pass++) {
+        R_GEMV(CblasRowMajor, CblasNoTrans, (int)have, (int)n, 1, K, (int)n, x, 1, 0, c, 1);
+        R_GEMV(CblasRowMajor, CblasTrans, (int)have, (int)n, -1, K, (int)n, c, 1, 1, x, 1);
+    }
 }
 
 /* Normalises x when 4 n ||x||^2 >= 1 (norm at least 1/(2 sqrt n)); returns whether kept. */
@@ -189,9 +199,10 @@ static int FN(normalise_if_large)(real *x, size_t n)
 
 /* Gram-Schmidt of the candidates i = 0, 1, ... against K's first `have`
  * vectors until `want` are kept (ref/mp/mpmat_basis.c canonical_rows):
- * candidate i is column i of Pc (the projector, column-major) or e_i. */
+ * candidate i is column i of Pc (the projector, column-major) or e_i; c is
+ * n scratch. */
 static optref_status FN(canonical_vectors)(real *K, size_t have, size_t want, const real *Pc,
-                                           size_t n)
+                                           size_t n, real *c)
 {
     for (size_t i = 0; i < n && have < want; i++) {
         real *x = K + have * n;
@@ -200,7 +211,7 @@ static optref_status FN(canonical_vectors)(real *K, size_t have, size_t want, co
         else
             for (size_t k = 0; k < n; k++)
                 x[k] = k == i;
-        FN(orthogonalise)(x, K, have, n);
+        FN(orthogonalise)(x, K, have, n, c);
         have += FN(normalise_if_large)(x, n);
     }
     if (have < want)
@@ -212,13 +223,13 @@ static optref_status FN(canonical_vectors)(real *K, size_t have, size_t want, co
 /* The canonical basis of the cluster of vectors [c0, c1) of V (column-major
  * n x n, vectors contiguous), in place; Pc and K are n x n scratch. */
 static optref_status FN(canonical_cluster)(real *V, size_t c0, size_t c1, size_t n, real *Pc,
-                                           real *K)
+                                           real *K, real *c)
 {
     size_t d = c1 - c0;
     /* Pc = V_c V_c^T */
     R_GEMM(CblasColMajor, CblasNoTrans, CblasTrans, (int)n, (int)n, (int)d, 1, V + c0 * n,
            (int)n, V + c0 * n, (int)n, 0, Pc, (int)n);
-    optref_status st = FN(canonical_vectors)(K, 0, d, Pc, n);
+    optref_status st = FN(canonical_vectors)(K, 0, d, Pc, n, c);
     if (st == OPTREF_OK)
         memcpy(V + c0 * n, K, d * n * sizeof(real));
     return st;
@@ -290,7 +301,7 @@ optref_status FN(eb_eigh)(real *Q, real *w, const real *P, FN(eb_side) *s)
         if (k < n && s->e[k - 1] - s->e[k] <= tol)
             continue; /* k joins the cluster of k - 1 */
         if (k - c0 >= 2)
-            st = FN(canonical_cluster)(s->B, c0, k, n, s->C, s->A);
+            st = FN(canonical_cluster)(s->B, c0, k, n, s->C, s->A, s->tau);
         else
             FN(sign_canonical)(s->B + c0 * n, n);
         c0 = k;
@@ -415,7 +426,7 @@ optref_status FN(eb_qr_canonical)(real *Q, const real *A, real tol, FN(eb_side) 
         if (info != 0)
             return optref_fail(OPTREF_ENOCONV, "eigenbasis: orgqr failed (info %d)", (int)info);
     }
-    optref_status st = FN(canonical_vectors)(B, nk, n, NULL, n); /* completion */
+    optref_status st = FN(canonical_vectors)(B, nk, n, NULL, n, s->w); /* completion */
     if (st != OPTREF_OK)
         return st;
     /* kept positions take B's first nk vectors in order, the others the completion */

@@ -72,9 +72,10 @@ void FN(eb_project_back)(const FN(eb_state) *E, FN(eb_work) *w, real *Y, const r
 /* k <- k + 1; returns the new k. */
 unsigned long FN(eb_count)(const FN(eb_state) *E);
 
-/* (a)-(d) after the parameter update, with the raw G: rowm is permuted along
- * its rows on a left refresh (m x rcols), colm along its columns on a right
- * refresh (ccols... x n): soap and deva pass V twice, deva-sinf-fact nu_r and nu_c. */
+/* (a)-(d) after the parameter update, with the raw G: on a refresh
+ * (k mod f = 0) rowm (m x rcols) is permuted along its rows by the left
+ * side's order and colm (crows x n) along its columns by the right side's:
+ * soap and deva pass V twice, deva-sinf-fact nu_r (m x 1) and nu_c (1 x n). */
 optref_status FN(eb_after_update)(const fast_opt *o, const FN(eb_state) *E, FN(eb_work) *w,
                                   const real *G, real *M, real *rowm, size_t rcols, real *colm,
                                   size_t crows);

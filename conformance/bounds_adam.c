@@ -9,7 +9,7 @@
 
 /* ---- the Adam scalars and one element ---- */
 
-void bound_adam_scalars_init(const rerr_ctx *c, bound_adam_scalars *s, const ref_opt *o,
+void bound_adam_scalars_init(rerr_ctx *c, bound_adam_scalars *s, const ref_opt *o,
                              uint64_t t)
 {
     rerr *all[] = {&s->beta1, &s->c1, &s->beta2, &s->c2, &s->bc1, &s->bc2, &s->eps};
@@ -29,7 +29,7 @@ void bound_adam_scalars_clear(bound_adam_scalars *s)
     bound_rerrs_clear(all, sizeof all / sizeof all[0]);
 }
 
-void bound_adam_element(const rerr_ctx *c, const bound_adam_scalars *s, rerr *m, rerr *v,
+void bound_adam_element(rerr_ctx *c, const bound_adam_scalars *s, rerr *m, rerr *v,
                         const rerr *g, rerr *d)
 {
     rerr x, y;
@@ -90,7 +90,7 @@ optref_status bound_adam(rerr_ctx *c, const bound_input *in, rerr_mat *out)
 /* ---- stableadamw ---- */
 
 /* b = beta (1 - beta^(t-1)) / (1 - beta^t) and 1 - b, binary64 (step 1). */
-static void corrected_beta(const rerr_ctx *c, rerr *b, rerr *cb, const ref_opt *o,
+static void corrected_beta(rerr_ctx *c, rerr *b, rerr *cb, const ref_opt *o,
                            const char *name, uint64_t t)
 {
     rerr beta, one, x, y;
@@ -196,7 +196,7 @@ static rerr_mat flat(const rerr_mat *X)
  * forms it: the left product first, a side of length 1 skipped (exact);
  * dense: vec(Y) = P^T vec(X) or P vec(X). T is m x n scratch; Y may not
  * alias X or T. */
-static optref_status rotate(const rerr_ctx *c, const bound_input *in, int dense, rerr_mat *Y,
+static optref_status rotate(rerr_ctx *c, const bound_input *in, int dense, rerr_mat *Y,
                             const rerr_mat *X, rerr_mat *T, int forward)
 {
     const ref_opt *o = in->in;

@@ -17,7 +17,7 @@
 #define ASM_SVD_C 4
 
 /* x (1 + k u), rounded up (k > 0) or down (k < 0). */
-static void times_1pku(const rerr_ctx *c, mpfr_ptr x, long k)
+static void times_1pku(rerr_ctx *c, mpfr_ptr x, long k)
 {
     mpfr_t f;
     mpfr_init2(f, mpfr_get_prec(x));
@@ -28,7 +28,7 @@ static void times_1pku(const rerr_ctx *c, mpfr_ptr x, long k)
 }
 
 /* e = max(hi - v, v - lo) / u: the bound of a value known to lie in [lo, hi]. */
-static void interval_bound(const rerr_ctx *c, rerr *x, mpfr_srcptr lo, mpfr_srcptr hi)
+static void interval_bound(rerr_ctx *c, rerr *x, mpfr_srcptr lo, mpfr_srcptr hi)
 {
     mpfr_t d;
     mpfr_init2(d, mpfr_get_prec(x->e));

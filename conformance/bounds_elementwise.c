@@ -10,7 +10,7 @@
 
 /* ---- helpers ---- */
 
-void bound_rerrs_init(const rerr_ctx *c, rerr *const *all, size_t n)
+void bound_rerrs_init(rerr_ctx *c, rerr *const *all, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         rerr_init(c, all[i]);
@@ -22,7 +22,7 @@ void bound_rerrs_clear(rerr *const *all, size_t n)
         rerr_clear(all[i]);
 }
 
-void bound_learning_rate(const rerr_ctx *c, rerr *lr, mpfr_srcptr eta)
+void bound_learning_rate(rerr_ctx *c, rerr *lr, mpfr_srcptr eta)
 {
     if (c->fmt == OPTREF_BINARY64)
         rerr_exact(lr, eta);
@@ -30,7 +30,7 @@ void bound_learning_rate(const rerr_ctx *c, rerr *lr, mpfr_srcptr eta)
         rerr_rounded(c, lr, eta);
 }
 
-void bound_one_minus(const rerr_ctx *c, rerr *r, const ref_opt *o, const char *name)
+void bound_one_minus(rerr_ctx *c, rerr *r, const ref_opt *o, const char *name)
 {
     rerr one, x;
     rerr_init(c, &one), rerr_init(c, &x);
@@ -40,7 +40,7 @@ void bound_one_minus(const rerr_ctx *c, rerr *r, const ref_opt *o, const char *n
     rerr_clear(&one), rerr_clear(&x);
 }
 
-void bound_decay_factor(const rerr_ctx *c, rerr *cf, mpfr_srcptr eta, const ref_opt *o)
+void bound_decay_factor(rerr_ctx *c, rerr *cf, mpfr_srcptr eta, const ref_opt *o)
 {
     rerr one, e, lambda, p;
     rerr *all[] = {&one, &e, &lambda, &p};
@@ -53,7 +53,7 @@ void bound_decay_factor(const rerr_ctx *c, rerr *cf, mpfr_srcptr eta, const ref_
     bound_rerrs_clear(all, 4);
 }
 
-void bound_pow(const rerr_ctx *c, rerr *p, mpfr_srcptr beta, uint64_t t)
+void bound_pow(rerr_ctx *c, rerr *p, mpfr_srcptr beta, uint64_t t)
 {
     (void)c;
     mpfr_pow_ui(p->v, beta, (unsigned long)t, MPFR_RNDN);
@@ -64,7 +64,7 @@ void bound_pow(const rerr_ctx *c, rerr *p, mpfr_srcptr beta, uint64_t t)
     mpfr_abs(p->e, p->e, MPFR_RNDU);
 }
 
-void bound_bias_correction(const rerr_ctx *c, rerr *bc, const ref_opt *o, const char *name,
+void bound_bias_correction(rerr_ctx *c, rerr *bc, const ref_opt *o, const char *name,
                            uint64_t t)
 {
     rerr one, p;
@@ -86,7 +86,7 @@ static int exact_zero(const rerr *x)
     return mpfr_zero_p(x->e) && mpfr_zero_p(x->v);
 }
 
-void bound_mul(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
+void bound_mul(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
 {
     if (!exact_unit(a) && !exact_unit(b)) {
         rerr_mul(c, r, a, b);
@@ -104,7 +104,7 @@ void bound_mul(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
     mpfr_clears(e, t, (mpfr_ptr)0);
 }
 
-void bound_add(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
+void bound_add(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
 {
     if (exact_zero(b))
         rerr_copy(r, a);
@@ -114,7 +114,7 @@ void bound_add(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
         rerr_add(c, r, a, b);
 }
 
-void bound_sub(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
+void bound_sub(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
 {
     if (exact_zero(b))
         rerr_copy(r, a);
@@ -124,7 +124,7 @@ void bound_sub(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
         rerr_sub(c, r, a, b);
 }
 
-void bound_lerp(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b, const rerr *w)
+void bound_lerp(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b, const rerr *w)
 {
     rerr d;
     rerr_init(c, &d);
@@ -165,7 +165,7 @@ void bound_signed(rerr_ctx *c, rerr *r, const rerr *x, const rerr *d)
     rerr_clear(&s);
 }
 
-void bound_sum(const rerr_ctx *c, rerr *r, const rerr_mat *X)
+void bound_sum(rerr_ctx *c, rerr *r, const rerr_mat *X)
 {
     size_t count = X->v->rows * X->v->cols;
     mpfr_t a, t;

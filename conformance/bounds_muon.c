@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* The learning rate as the backend holds it (binary64: exact; binary32: rounded). */
-static void learning_rate(const rerr_ctx *c, rerr *lr, mpfr_srcptr eta)
+static void learning_rate(rerr_ctx *c, rerr *lr, mpfr_srcptr eta)
 {
     if (c->fmt == OPTREF_BINARY64)
         rerr_exact(lr, eta);

@@ -175,7 +175,7 @@ static optref_status h_bound(rerr_ctx *c, const bound_input *in, spectrum *S, re
 }
 
 /* |a - b| > u (ea + eb): the comparison of a and b is decided exactly. */
-static int apart(const rerr_ctx *c, mpfr_srcptr a, mpfr_srcptr ea, mpfr_srcptr b, mpfr_srcptr eb)
+static int apart(rerr_ctx *c, mpfr_srcptr a, mpfr_srcptr ea, mpfr_srcptr b, mpfr_srcptr eb)
 {
     mpfr_t d, e;
     mpfr_inits2(mpfr_get_prec(a) + 8, d, e, (mpfr_ptr)0);
@@ -190,7 +190,7 @@ static int apart(const rerr_ctx *c, mpfr_srcptr a, mpfr_srcptr ea, mpfr_srcptr b
 /* The bound of the order statistic s_j of H: max(s_j - lo_j, hi_j - s_j) / u
  * with lo_j, hi_j the j-th smallest of H - u e_H and of H + u e_H (the j-th
  * smallest is monotone in every entry). */
-static optref_status order_stat_bound(const rerr_ctx *c, const rerr_mat *H, size_t j,
+static optref_status order_stat_bound(rerr_ctx *c, const rerr_mat *H, size_t j,
                                       mpfr_srcptr sj, mpfr_ptr e)
 {
     size_t N = H->v->rows * H->v->cols;

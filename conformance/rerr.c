@@ -57,7 +57,65 @@ void rerr_copy(rerr *r, const rerr *a)
     mpfr_set(r->e, a->e, MPFR_RNDU);
 }
 
-/* r->e += |r->v|: the operation's own rounding. */
+/* x := |v| + u e: the largest magnitude the backend's value may have. */
+static void magnitude(const rerr_ctx *c, mpfr_ptr x, const rerr *a)
+{
+    mpfr_mul(x, a->e, c->u, MPFR_RNDU);
+    if (mpfr_sgn(a->v) >= 0)
+        mpfr_add(x, x, a->v, MPFR_RNDU);
+    else
+        mpfr_sub(x, x, a->v, MPFR_RNDU);
+}
+
+/* a +- b: the propagated e_a + e_b, and the rounding of a computed value of
+ * magnitude at most |a +- b| + u (e_a + e_b). */
+static void add_sub(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b, int sub)
+{
+    mpfr_t e, t;
+    mpfr_inits2(c->prec, e, t, (mpfr_ptr)0);
+    mpfr_add(e, a->e, b->e, MPFR_RNDU);
+    if (sub)
+        mpfr_sub(r->v, a->v, b->v, MPFR_RNDN);
+    else
+        mpfr_add(r->v, a->v, b->v, MPFR_RNDN);
+    mpfr_mul(t, e, c->u, MPFR_RNDU);
+    mpfr_add(e, e, t, MPFR_RNDU);
+    mpfr_abs(t, r->v, MPFR_RNDU);
+    mpfr_add(r->e, e, t, MPFR_RNDU);
+    mpfr_clears(e, t, (mpfr_ptr)0);
+}
+
+void rerr_add(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
+{
+    add_sub(c, r, a, b, 0);
+}
+
+void rerr_sub(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
+{
+    add_sub(c, r, a, b, 1);
+}
+
+/* a b: e_a |b| + (|a| + u e_a) e_b propagated (exact: (a + x)(b + y) - ab =
+ * x b + (a + x) y), and the rounding of a value of magnitude at most
+ * (|a| + u e_a)(|b| + u e_b). */
+void rerr_mul(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
+{
+    mpfr_t ha, hb, e, t;
+    mpfr_inits2(c->prec, ha, hb, e, t, (mpfr_ptr)0);
+    magnitude(c, ha, a), magnitude(c, hb, b);
+    mpfr_abs(t, b->v, MPFR_RNDU);
+    mpfr_mul(e, a->e, t, MPFR_RNDU);
+    mpfr_mul(t, ha, b->e, MPFR_RNDU);
+    mpfr_add(e, e, t, MPFR_RNDU);
+    mpfr_mul(t, ha, hb, MPFR_RNDU);
+    mpfr_add(e, e, t, MPFR_RNDU);
+    mpfr_mul(r->v, a->v, b->v, MPFR_RNDN);
+    mpfr_swap(r->e, e);
+    mpfr_clears(ha, hb, e, t, (mpfr_ptr)0);
+}
+
+/* r->e += |r->v|: the operation's own rounding (sqrt, whose propagated term
+ * is already a bound for any input error). */
 static void add_own_rounding(rerr *r)
 {
     if (mpfr_sgn(r->v) >= 0)
@@ -66,63 +124,47 @@ static void add_own_rounding(rerr *r)
         mpfr_sub(r->e, r->e, r->v, MPFR_RNDU);
 }
 
-void rerr_add(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
+void rerr_div(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
 {
-    mpfr_t e;
-    mpfr_init2(e, c->prec);
-    mpfr_add(e, a->e, b->e, MPFR_RNDU);
-    mpfr_add(r->v, a->v, b->v, MPFR_RNDN);
-    mpfr_swap(r->e, e);
-    add_own_rounding(r);
-    mpfr_clear(e);
+    rerr_div_lower(c, r, a, b, NULL);
 }
 
-void rerr_sub(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
+/* a / b: (a + x)/(b + y) - a/b = (x - (a/b) y) / (b + y), so with bl <= |b + y|
+ * the propagated error is at most (e_a + |a/b| e_b) / bl and the computed
+ * quotient at most (|a| + u e_a) / bl in magnitude; bl = |b| - u e_b, or the
+ * caller's lower bound when it is larger. */
+void rerr_div_lower(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b, mpfr_srcptr lower)
 {
-    mpfr_t e;
-    mpfr_init2(e, c->prec);
-    mpfr_add(e, a->e, b->e, MPFR_RNDU);
-    mpfr_sub(r->v, a->v, b->v, MPFR_RNDN);
-    mpfr_swap(r->e, e);
-    add_own_rounding(r);
-    mpfr_clear(e);
-}
-
-void rerr_mul(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
-{
-    mpfr_t e, t;
-    mpfr_inits2(c->prec, e, t, (mpfr_ptr)0);
-    mpfr_abs(t, b->v, MPFR_RNDN);
-    mpfr_mul(e, a->e, t, MPFR_RNDU);   /* e_a |b| */
-    mpfr_abs(t, a->v, MPFR_RNDN);
-    mpfr_mul(t, t, b->e, MPFR_RNDU);   /* |a| e_b */
-    mpfr_add(e, e, t, MPFR_RNDU);
-    mpfr_mul(r->v, a->v, b->v, MPFR_RNDN);
-    mpfr_swap(r->e, e);
-    add_own_rounding(r);
-    mpfr_clears(e, t, (mpfr_ptr)0);
-}
-
-void rerr_div(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
-{
-    mpfr_t e, t, ab;
-    mpfr_inits2(c->prec, e, t, ab, (mpfr_ptr)0);
+    mpfr_t bl, q, e, t, ha;
+    mpfr_inits2(c->prec, bl, q, e, t, ha, (mpfr_ptr)0);
+    mpfr_mul(bl, b->e, c->u, MPFR_RNDU);
     mpfr_abs(t, b->v, MPFR_RNDD);
-    mpfr_div(e, a->e, t, MPFR_RNDU);          /* e_a / |b| */
-    mpfr_div(ab, a->v, b->v, MPFR_RNDN);
-    mpfr_abs(ab, ab, MPFR_RNDU);
-    mpfr_mul(ab, ab, b->e, MPFR_RNDU);
-    mpfr_div(ab, ab, t, MPFR_RNDU);           /* |a / b| e_b / |b| */
-    mpfr_add(e, e, ab, MPFR_RNDU);
-    mpfr_div(r->v, a->v, b->v, MPFR_RNDN);
+    mpfr_sub(bl, t, bl, MPFR_RNDD);
+    if (lower != NULL && mpfr_cmp(bl, lower) < 0)
+        mpfr_set(bl, lower, MPFR_RNDD);
+    mpfr_set_zero(q, 1);
+    if (!mpfr_zero_p(b->v))
+        mpfr_div(q, a->v, b->v, MPFR_RNDN);
+    if (mpfr_sgn(bl) <= 0) {
+        /* the denominator may vanish: no bound from this formula */
+        mpfr_set_inf(e, 1);
+        c->near++;
+    } else {
+        mpfr_abs(t, q, MPFR_RNDU);
+        mpfr_mul(t, t, b->e, MPFR_RNDU);
+        mpfr_add(e, a->e, t, MPFR_RNDU);
+        magnitude(c, ha, a);
+        mpfr_add(e, e, ha, MPFR_RNDU);
+        mpfr_div(e, e, bl, MPFR_RNDU);
+    }
+    mpfr_swap(r->v, q);
     mpfr_swap(r->e, e);
-    add_own_rounding(r);
-    mpfr_clears(e, t, ab, (mpfr_ptr)0);
+    mpfr_clears(bl, q, e, t, ha, (mpfr_ptr)0);
 }
 
-void rerr_div0(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
+void rerr_div0(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
 {
-    if (mpfr_zero_p(b->v) && mpfr_zero_p(a->v)) {
+    if (mpfr_zero_p(b->v) && mpfr_zero_p(a->v) && mpfr_zero_p(a->e)) {
         mpfr_set_zero(r->v, 1);
         mpfr_set_zero(r->e, 1);
         return;
@@ -245,47 +287,58 @@ void rerr_mat_exact(rerr_mat *X, mpmat_srcptr A)
     mpmat_zero(X->e);
 }
 
-static void mat_abs(mpmat_ptr B, mpmat_srcptr A)
+/* B = |A->v|, plus u A->e when `magnitude` (the largest magnitude the
+ * backend's entries may have). */
+static void mat_abs(const rerr_ctx *c, mpmat_ptr B, const rerr_mat *A, int magnitude)
 {
-    for (size_t k = 0; k < A->rows * A->cols; k++)
-        mpfr_abs(B->e + k, A->e + k, MPFR_RNDU);
+    mpfr_t t;
+    mpfr_init2(t, B->prec);
+    for (size_t k = 0; k < B->rows * B->cols; k++) {
+        mpfr_abs(B->e + k, A->v->e + k, MPFR_RNDU);
+        if (magnitude) {
+            mpfr_mul(t, A->e->e + k, c->u, MPFR_RNDU);
+            mpfr_add(B->e + k, B->e + k, t, MPFR_RNDU);
+        }
+    }
+    mpfr_clear(t);
 }
 
 typedef optref_status (*product_fn)(mpmat_ptr, mpmat_srcptr, mpmat_srcptr);
 
-/* C = op(A) op(B) with e_C = e_A |B| + |A| e_B + k |A||B| (k the inner
- * dimension; gamma_k = k u / (1 - k u) to first order). */
+/* C = op(A) op(B) with e_C = e_A |B| + |A^| e_B + k |A^||B^| (k the inner
+ * dimension, |X^| = |X| + u e_X the magnitudes the backend's operands may
+ * have; gamma_k = k u / (1 - k u), Higham (3.13)). */
 static optref_status product(const rerr_ctx *c, rerr_mat *C, const rerr_mat *A,
                              const rerr_mat *B, product_fn mul, size_t k)
 {
-    mpmat_t aA, aB, T;
-    optref_status st = mpmat_init(aA, A->v->rows, A->v->cols, c->prec);
-    if (st == OPTREF_OK)
-        st = mpmat_init(aB, B->v->rows, B->v->cols, c->prec);
-    if (st == OPTREF_OK)
-        st = mpmat_init(T, C->v->rows, C->v->cols, c->prec);
-    if (st != OPTREF_OK)
-        return st;
-    mat_abs(aA, A->v);
-    mat_abs(aB, B->v);
-    st = mul(T, aA, aB);                       /* |A||B| */
+    mpmat_t hA, aB, hB, T, P;
+    mpmat_ptr all[] = {hA, aB, hB, T, P};
+    const mpmat_struct *shape[] = {A->v, B->v, B->v, C->v, C->v};
+    optref_status st = OPTREF_OK;
+    for (size_t i = 0; i < 5; i++)
+        all[i]->e = NULL, all[i]->rows = all[i]->cols = 0;
+    for (size_t i = 0; st == OPTREF_OK && i < 5; i++)
+        st = mpmat_init(all[i], shape[i]->rows, shape[i]->cols, c->prec);
     if (st == OPTREF_OK) {
+        mat_abs(c, hA, A, 1);
+        mat_abs(c, aB, B, 0);
+        mat_abs(c, hB, B, 1);
         mpfr_t kk;
         mpfr_init2(kk, 64);
         mpfr_set_ui(kk, (unsigned long)k, MPFR_RNDN);
-        mpmat_scale(T, T, kk);
+        if ((st = mul(T, hA, hB)) == OPTREF_OK) { /* k |A^||B^| */
+            mpmat_scale(T, T, kk);
+            mul(P, A->e, aB);                     /* e_A |B| */
+            mpmat_add(T, T, P);
+            mul(P, hA, B->e);                     /* |A^| e_B */
+            mpmat_add(T, T, P);
+            st = mul(C->v, A->v, B->v);
+            mpmat_set(C->e, T);
+        }
         mpfr_clear(kk);
-        mpmat_t P;
-        mpmat_init(P, C->v->rows, C->v->cols, c->prec);
-        mul(P, A->e, aB);                      /* e_A |B| */
-        mpmat_add(T, T, P);
-        mul(P, aA, B->e);                      /* |A| e_B */
-        mpmat_add(T, T, P);
-        mpmat_clear(P);
-        st = mul(C->v, A->v, B->v);
-        mpmat_set(C->e, T);
     }
-    mpmat_clear(aA), mpmat_clear(aB), mpmat_clear(T);
+    for (size_t i = 0; i < 5; i++)
+        mpmat_clear(all[i]);
     return st;
 }
 

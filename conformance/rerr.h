@@ -3,13 +3,17 @@
  *
  * An rerr is a value v, computed exactly (at the reference's working
  * precision), and a bound e >= 0 such that a backend of unit roundoff u that
- * evaluates the same formula in its format returns a value within u e of v,
- * to first order in u. Every operation adds the propagated bounds of its
- * operands and, for its own rounding, |result|:
- *   a + b:   e_a + e_b + |a + b|
- *   a b:     e_a |b| + |a| e_b + |a b|
- *   a / b:   e_a / |b| + |a| e_b / b^2 + |a / b|
+ * evaluates the same formula in its format returns a value within u e of v.
+ * Every operation adds the propagated bounds of its operands and, for its
+ * own rounding, the largest magnitude the computed result may have (|x|
+ * written for |x| + u e_x, the magnitude bound of an operand):
+ *   a + b:   e_a + e_b + |a + b| + u (e_a + e_b)
+ *   a b:     e_a |b| + |a| e_b + |a| |b|
+ *   a / b:   (e_a + |a / b| e_b + |a|) / (|b| - u e_b)
  *   sqrt a:  min(e_a / (2 sqrt a), sqrt(e_a / u)) + sqrt a
+ * With exact inputs these are Wilkinson's first-order rules; the extra terms
+ * keep them bounds when the inputs' errors are large (open-loop trajectories,
+ * where an earlier sign decided near zero carries its jump).
  * This is "the same formula evaluated on absolute values" of
  * spec/conformance.md 2; proofs/conformance-running-error.md derives it and
  * the thresholds built on it. A comparison or a sign whose argument lies
@@ -51,7 +55,12 @@ void rerr_copy(rerr *r, const rerr *a);
 void rerr_add(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b);
 void rerr_sub(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b);
 void rerr_mul(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b);
-void rerr_div(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b);
+/* A denominator whose magnitude may reach zero gives an infinite bound
+ * (counted near a discontinuity). */
+void rerr_div(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b);
+/* a / b where the formula guarantees |b| >= lower in the backend (eps in
+ * sqrt(V) + eps): the denominator's magnitude is at least max(|b| - u e_b, lower). */
+void rerr_div_lower(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b, mpfr_srcptr lower);
 void rerr_sqrt(const rerr_ctx *c, rerr *r, const rerr *a);
 /* Exact operations: no rounding of their own. */
 void rerr_neg(rerr *r, const rerr *a);
@@ -65,7 +74,7 @@ void rerr_sign(rerr_ctx *c, rerr *r, const rerr *a);
 void rerr_max(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b);
 void rerr_min(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b);
 /* a / b with 0 / 0 = 0 (the reference's decision for eps = 0). */
-void rerr_div0(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b);
+void rerr_div0(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b);
 
 /* ---- matrices of rerr ---- */
 

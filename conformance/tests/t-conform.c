@@ -61,6 +61,7 @@ Suite *test_suite(void)
 {
     Suite *s = suite_create("conform");
     TCase *tc = tcase_create("gate");
+    tcase_set_timeout(tc, 1200); /* the whole suite: minutes on a shared 2-core machine */
     tcase_add_test(tc, test_default_suite_passes);
     tcase_add_test(tc, test_quick_suite_covers_the_registry);
     suite_add_tcase(s, tc);

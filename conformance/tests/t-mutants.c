@@ -88,6 +88,7 @@ Suite *test_suite(void)
 {
     Suite *s = suite_create("mutants");
     TCase *tc = tcase_create("catalogue");
+    tcase_set_timeout(tc, 1200); /* the whole suite: minutes on a shared 2-core machine */
     tcase_add_test(tc, test_every_mutant_is_caught);
     tcase_add_test(tc, test_without_mutant_all_pass);
     tcase_add_test(tc, test_statistics_see_a_changed_method);

@@ -103,6 +103,19 @@ static void fro_with_bound(mpfr_ptr nrm, mpfr_ptr nrm_e, const rerr_mat *P)
 
 /* ---- the machinery's pieces ---- */
 
+/* Q := the backend's basis adopted by the engine (conformance/adopt_basis.h):
+ * the reference takes it exactly (ref_opt basis_override), so the backend's
+ * Q equals it: e = 0. */
+static optref_status adopted(rerr_mat *Q, mpmat_srcptr given)
+{
+    if (given->rows != Q->v->rows || given->cols != Q->v->cols)
+        return optref_fail(OPTREF_ESHAPE, "bound: the adopted basis is %zux%zu, the side's is "
+                           "%zux%zu", given->rows, given->cols, Q->v->rows, Q->v->cols);
+    mpmat_set(Q->v, given);
+    mpmat_zero(Q->e);
+    return OPTREF_OK;
+}
+
 /* The first call: L, R updated with G, Q_L, Q_R their canonical bases;
  * out indices of L, R, Q_L, Q_R are iL.. iL + 3 (state order). */
 static optref_status first_call(rerr_ctx *c, const bound_input *in, rerr_mat *out, size_t iL)
@@ -115,10 +128,13 @@ static optref_status first_call(rerr_ctx *c, const bound_input *in, rerr_mat *ou
     optref_status st = factor_update(c, &out[1 + iL], &in->state[iL], in->G, &b, &w, 0);
     if (st == OPTREF_OK)
         st = factor_update(c, &out[2 + iL], &in->state[iL + 1], in->G, &b, &w, 1);
+    const mpmat_struct *const *given = o->basis_override;
     if (st == OPTREF_OK)
-        st = bound_eigh_canonical(c, &out[3 + iL], &out[1 + iL]);
+        st = given[0] ? adopted(&out[3 + iL], given[0])
+                      : bound_eigh_canonical(c, &out[3 + iL], &out[1 + iL]);
     if (st == OPTREF_OK)
-        st = bound_eigh_canonical(c, &out[4 + iL], &out[2 + iL]);
+        st = given[1] ? adopted(&out[4 + iL], given[1])
+                      : bound_eigh_canonical(c, &out[4 + iL], &out[2 + iL]);
     rerr_clear(&b), rerr_clear(&w);
     return st;
 }
@@ -144,9 +160,10 @@ static void order_groups(const rerr_ctx *c, size_t *grp, const size_t *pi, mpmat
 }
 
 /* The refresh of one side (c): P the updated factor, Q the basis (in and
- * out), X the moment permuted along rows (left) or columns (right). */
+ * out), X the moment permuted along rows (left) or columns (right); given
+ * (an adopted basis, or NULL) replaces the canonical QR. */
 static optref_status refresh_side(rerr_ctx *c, const rerr_mat *P, const rerr_mat *Qin,
-                                  rerr_mat *Qout, rerr_mat *X, int right)
+                                  rerr_mat *Qout, rerr_mat *X, int right, mpmat_srcptr given)
 {
     size_t n = P->v->rows;
     if (n == 0)
@@ -215,7 +232,9 @@ static optref_status refresh_side(rerr_ctx *c, const rerr_mat *P, const rerr_mat
             mpfr_set(mpmat_entry(A.v, i, j), mpmat_entry(PQ.v, i, pi[j]), MPFR_RNDN);
             mpfr_set(mpmat_entry(A.e, i, j), mpmat_entry(PQ.e, i, pi[j]), MPFR_RNDU);
         }
-    if (st == OPTREF_OK) {
+    if (st == OPTREF_OK && given != NULL) {
+        st = adopted(Qout, given);
+    } else if (st == OPTREF_OK) {
         fro_with_bound(t, s, P);
         st = bound_qr_canonical(c, Qout, &A, t, s, status);
     }
@@ -223,12 +242,13 @@ static optref_status refresh_side(rerr_ctx *c, const rerr_mat *P, const rerr_mat
         bound_eb_copy(X, &Xn);
         /* another order within a group gives another QR from there on, unless
          * every column of the group is dropped (the completion fills the same
-         * positions whatever their order) */
+         * positions whatever their order); an adopted basis is the backend's
+         * whatever its order, and only the moment's permutation stays open */
         for (size_t p = 0; p < n; p++) {
             size_t q = p;
             int all_dropped = 1;
-            while (q < n && grp[q] == grp[p])
-                all_dropped &= status[q++] == QR_DROPPED;
+            for (; q < n && grp[q] == grp[p]; q++)
+                all_dropped &= given != NULL || status[q] == QR_DROPPED;
             if (q - p >= 2) {
                 c->near++;
                 if (!all_dropped) {
@@ -272,9 +292,10 @@ optref_status bound_eb_after_update(rerr_ctx *c, const bound_input *in, rerr_mat
         st = factor_update(c, &out[2 + L->iL], &in->state[L->iL + 1], in->G, &b, &w, 1);
     unsigned long f = (unsigned long)ref_opt_int(o, "precondition_frequency");
     if (st == OPTREF_OK && k % f == 0) { /* (c) */
-        st = refresh_side(c, &out[1 + L->iL], QL, QLo, &out[1 + L->irow], 0);
+        const mpmat_struct *const *given = o->basis_override;
+        st = refresh_side(c, &out[1 + L->iL], QL, QLo, &out[1 + L->irow], 0, given[0]);
         if (st == OPTREF_OK)
-            st = refresh_side(c, &out[2 + L->iL], QR, QRo, &out[1 + L->icol], 1);
+            st = refresh_side(c, &out[2 + L->iL], QR, QRo, &out[1 + L->icol], 1, given[1]);
     } else if (st == OPTREF_OK) {
         bound_eb_copy(QLo, QL);
         bound_eb_copy(QRo, QR);

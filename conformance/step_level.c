@@ -15,12 +15,19 @@
  * rounded initial state and each continues from its own previous step. The
  * bound of step k takes the bounds of step k - 1's outputs as the bounds of
  * its inputs, so the scale grows exactly as the running error analysis says
- * it may (and a sign decided near zero carries its jump onward). */
+ * it may (and a sign decided near zero carries its jump onward).
+ *
+ * Eigenbasis optimizers (spec/conformance.md 3): where the bound of a step
+ * leaves a column of the new Q_L or Q_R loose, the backend's basis is
+ * validated (conformance/adopt_basis.h) and the reference's step and bound
+ * are re-run with it (ref_opt basis_override): the reference continues from
+ * the backend's basis, at level 2 for the rest of the trajectory. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "adopt_basis.h"
 #include "bounds.h"
 #include "optref/conform.h"
 #include "optref/problem.h"
@@ -199,7 +206,7 @@ typedef struct {
     problem P;
     ref_opt *teacher, *rin, *rout, *fout;
     fast_opt *fast;
-    mpmat_t W, G, Win, Gin, Wref, Wfast;
+    mpmat_t W, G, Win, Gin, Wref, Wfast, W0; /* W0: the step's input W (a re-run) */
     void *Wbuf, *Gbuf;
     answers ans;
     rerr_mat *bounds;  /* out: W, then the state tensors */
@@ -208,7 +215,59 @@ typedef struct {
     tensor_pair *in_state; /* the state before the step (the rounded teacher's) */
     rerr_mat query;        /* the bound of the point where G2 is asked (SAM) */
     size_t ntensors;
+    adopt_ctx adopt;       /* the eigenbasis machinery's bases (adopt_basis.h) */
 } run_state;
+
+/* spec/conformance.md 3: where the bound left a column of the new Q_L or Q_R
+ * loose, validate the backend's basis of that side; if it is a valid
+ * decomposition, re-run the reference's step and the bound from the same
+ * inputs with it (the near count of the first bound is dropped), else record
+ * the violation and compare as usual. */
+static optref_status adopt_bases(run_state *s, rerr_ctx *ctx, const bound_entry *be,
+                                 const bound_input *bi, mpfr_srcptr eta, const ref_oracle *rorc,
+                                 conform_result *res, unsigned step, unsigned long near0)
+{
+    if (!adopt_basis_step(&s->adopt, s->rin))
+        return OPTREF_OK;
+    const mpmat_struct *given[2] = {NULL, NULL};
+    optref_status st = OPTREF_OK;
+    for (int side = 0; side < 2 && st == OPTREF_OK; side++) {
+        if (!adopt_loose(&s->adopt, ctx, s->bounds, side))
+            continue;
+        adopt_verdict v;
+        if ((st = adopt_validate(&v, &s->adopt, s->rin, s->fout, side, ctx->u)) != OPTREF_OK)
+            break;
+        if (v.ratio > res->adopt_ratio || !(v.ratio == v.ratio))
+            res->adopt_ratio = v.ratio;
+        if (v.ratio <= ADOPT_THRESHOLD) {
+            given[side] = s->fout->state[s->adopt.iQ[side]];
+            continue;
+        }
+        double r = v.ratio / ADOPT_THRESHOLD * res->threshold;
+        if (r > res->ratio || !(r == r)) { /* a violation (NaN too) */
+            res->ratio = isnan(r) ? INFINITY : r;
+            res->step = step;
+            snprintf(res->tensor, sizeof res->tensor, "%s (basis)", side ? "Q_R" : "Q_L");
+            res->row = 0, res->col = v.col;
+            res->ref = 0, res->observed = res->error = v.ratio, res->scale = ADOPT_THRESHOLD;
+        }
+    }
+    if (st != OPTREF_OK || (given[0] == NULL && given[1] == NULL))
+        return st;
+    /* the reference's step again from the same inputs, with the backend's bases */
+    copy_state(s->rout, s->rin, NULL);
+    mpmat_set(s->Wref, s->W0);
+    s->rout->basis_override[0] = s->rin->basis_override[0] = given[0];
+    s->rout->basis_override[1] = s->rin->basis_override[1] = given[1];
+    st = ref_opt_step(s->rout, s->Wref, s->Gin, eta, rorc);
+    ctx->near = near0;
+    if (st == OPTREF_OK)
+        st = be->fn(ctx, bi, s->bounds);
+    s->rout->basis_override[0] = s->rin->basis_override[0] = NULL;
+    s->rout->basis_override[1] = s->rin->basis_override[1] = NULL;
+    res->adopted += (given[0] != NULL) + (given[1] != NULL);
+    return st;
+}
 
 enum { IN_W, IN_G, IN_G2, IN_HU, IN_STATE };
 
@@ -217,7 +276,8 @@ static void run_state_clear(run_state *s)
     ref_opt_free(s->teacher), ref_opt_free(s->rin), ref_opt_free(s->rout), ref_opt_free(s->fout);
     fast_opt_free(s->fast);
     mpmat_clear(s->W), mpmat_clear(s->G), mpmat_clear(s->Win), mpmat_clear(s->Gin);
-    mpmat_clear(s->Wref), mpmat_clear(s->Wfast);
+    mpmat_clear(s->Wref), mpmat_clear(s->Wfast), mpmat_clear(s->W0);
+    adopt_clear(&s->adopt);
     mpmat_clear(s->ans.G2), mpmat_clear(s->ans.HU);
     mpmat_clear(s->ans.X2), mpmat_clear(s->ans.X2b), rerr_mat_clear(&s->query);
     free(s->Wbuf), free(s->Gbuf);
@@ -301,7 +361,7 @@ optref_status conform_run(const conform_case *c, fast_backend b, conform_level l
         (st = ref_opt_create(&s.rout, c->opt, m, n, TEACHER_PREC, opts, nopt)) == OPTREF_OK &&
         (st = ref_opt_create(&s.fout, c->opt, m, n, TEACHER_PREC, opts, nopt)) == OPTREF_OK)
         st = fast_opt_create(&s.fast, b, c->opt, m, n, opts, nopt);
-    mpmat_ptr mats[] = {s.W, s.G, s.Win, s.Gin, s.Wref, s.Wfast, s.ans.G2, s.ans.HU,
+    mpmat_ptr mats[] = {s.W, s.G, s.Win, s.Gin, s.Wref, s.Wfast, s.W0, s.ans.G2, s.ans.HU,
                         s.ans.X2, s.ans.X2b};
     for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++)
         if (st == OPTREF_OK)
@@ -309,8 +369,11 @@ optref_status conform_run(const conform_case *c, fast_backend b, conform_level l
     size_t bytes = m * n * fast_backend_size(b);
     if (st == OPTREF_OK && ((s.Wbuf = malloc(bytes)) == NULL || (s.Gbuf = malloc(bytes)) == NULL))
         st = optref_fail(OPTREF_ENOMEM, "conform: out of memory");
+    if (st == OPTREF_OK)
+        st = adopt_init(&s.adopt, s.teacher);
     rerr_ctx ctx;
     rerr_ctx_init(&ctx, TEACHER_PREC, fmt);
+    res->adopt_threshold = ADOPT_THRESHOLD;
     if (st == OPTREF_OK) {
         s.ntensors = count_tensors(s.teacher);
         s.bounds = calloc(s.ntensors + 1, sizeof *s.bounds);
@@ -375,6 +438,7 @@ optref_status conform_run(const conform_case *c, fast_backend b, conform_level l
         s.ans.have_G2 = s.ans.have_HU = s.ans.have_X2b = 0;
         ref_oracle rorc = {&s.ans, c->seed, ref_gradient_at, ref_hvp};
         /* the reference's answer from the inputs */
+        mpmat_set(s.W0, s.Wref);
         if ((st = ref_opt_step(s.rout, s.Wref, s.Gin, eta, &rorc)) != OPTREF_OK)
             break;
         /* the backend from the same inputs */
@@ -383,6 +447,8 @@ optref_status conform_run(const conform_case *c, fast_backend b, conform_level l
         if ((st = fast_opt_step(s.fast, s.Wbuf, s.Gbuf, to_double(eta), &forc)) != OPTREF_OK)
             break;
         fast_to_mpmat(s.Wfast, b, s.Wbuf);
+        /* the backend's input bases: the rounded teacher's, or its own (open loop) */
+        adopt_note_inputs(&s.adopt, open_loop && k > 1 ? s.fout : s.rin);
         if ((st = fast_opt_store_ref(s.fout, s.fast)) != OPTREF_OK)
             break;
         /* the scale of every output element */
@@ -394,7 +460,10 @@ optref_status conform_run(const conform_case *c, fast_backend b, conform_level l
                           s.ans.have_G2 ? &s.inputs[IN_G2] : NULL,
                           s.ans.have_HU ? &s.inputs[IN_HU] : NULL, NULL, c->seed};
         bi.query = s.ans.have_G2 ? &s.query : NULL;
+        unsigned long near0 = ctx.near;
         if ((st = be->fn(&ctx, &bi, s.bounds)) != OPTREF_OK)
+            break;
+        if ((st = adopt_bases(&s, &ctx, be, &bi, eta, &rorc, res, k, near0)) != OPTREF_OK)
             break;
         for (size_t i = 0; i <= s.ntensors; i++)
             if (compare(res, &ctx, c->opt, k, s.pairs[i].name, s.pairs[i].ref, s.pairs[i].fast,

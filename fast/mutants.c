@@ -58,6 +58,8 @@ static const fast_mutant_info catalogue[] = {
      "after building the basis"},
     {"soap-v-rotated-on-refresh", "soap", "V rotated to the new basis like M on a refresh "
      "instead of permuted"},
+    {"eigenbasis-not-orthonormal", "soap", "the first call's Q_L loses orthogonality: column 0 "
+     "gets 1e-6 times column 1 added (a relative perturbation of 1e-6)"},
     {"shampoo-inverse-square-root", "shampoo", "PL, PR = (L + eps)^(-1/2) instead of ^(-1/4)"},
     {"deva-sinf-gamma-denominator-no-sqrt", "deva-sinf", "Gamma = sqrt(r_i) sqrt(c_j) / (V_ij + "
      "eps) instead of / sqrt(V_ij + eps)"},

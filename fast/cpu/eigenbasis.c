@@ -323,6 +323,9 @@ optref_status FN(eb_first_call)(const fast_opt *o, const FN(eb_state) *E, FN(eb_
     if (E->nl) {
         FN(eb_update_factor)(E->L, G, o->m, o->n, 0, b, wb, w->left.C);
         st = FN(eb_eigh)(E->QL, NULL, E->L, &w->left);
+        if (MUTANT("eigenbasis-not-orthonormal") && E->nl >= 2)
+            for (size_t i = 0; i < E->nl; i++) /* column 0 += 1e-6 column 1 */
+                E->QL[i * E->nl] += (real)1e-6 * E->QL[i * E->nl + 1];
     }
     if (st == OPTREF_OK && E->nr) {
         FN(eb_update_factor)(E->R, G, o->m, o->n, 1, b, wb, w->right.C);

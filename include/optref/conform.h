@@ -48,6 +48,20 @@ typedef struct {
     size_t row, col;
     double ref, observed, error, scale;
     int passed;
+    /* Bases adopted (spec/conformance.md 3, levels 1 and 2): where the step
+     * bound of an eigenbasis optimizer (soap, the deva-sinf family) leaves a
+     * column of Q_L or Q_R loose, the backend's basis is checked to be a valid
+     * decomposition of its own factor (orthogonality, invariant-subspace or QR
+     * residual, clusters; proofs/conformance-adopted-basis.md) and the
+     * reference continues from it. adopted counts the bases (one per side and
+     * step) so taken; adopt_ratio is the worst validation ratio, which passes
+     * at most adopt_threshold (30). A basis that fails is a violation: its
+     * tensor is "Q_L (basis)" or "Q_R (basis)", observed and error hold the
+     * validation ratio, scale its threshold, and ratio is that ratio scaled
+     * to the case's threshold (validation ratio / adopt_threshold x
+     * threshold), so the verdict rule ratio <= threshold holds for it too. */
+    unsigned long adopted;
+    double adopt_ratio, adopt_threshold;
 } conform_result;
 
 /* Runs a case on a backend at a level. Returns OPTREF_OK when the case

@@ -35,6 +35,19 @@ typedef struct ref_opt {
     mpfr_t *value;     /* effective numeric value of each option (choices: NaN) */
     mpmat_t *state;    /* info->nstate tensors, shaped by their rules */
     struct ref_opt *base; /* the wrapped optimizer (smi, sam), else NULL */
+    /* The conformance hook of spec/conformance.md 3 ("continues the reference
+     * from the port's basis"): for the eigenbasis optimizers (soap, the
+     * deva-sinf family), a non-NULL basis_override[0] (Q_L) or [1] (Q_R),
+     * square of the side's length, is taken as that side's basis instead of
+     * computing it: at the first call in place of the canonical eigenvectors,
+     * at a refresh in place of the canonical QR of P Q[:, pi] (the
+     * permutation of the second moment, M <- project(M) and the rest of the
+     * step run as usual with the given basis). It is rounded to the working
+     * precision (exact for a binary64 or binary32 basis). NULL (what
+     * ref_opt_create sets, and every path outside the conformance gate):
+     * computed as spec/optimizers.md 1.2 says. The caller owns the matrices
+     * and clears the pointers; ref_opt_save does not write them. */
+    const mpmat_struct *basis_override[2];
 } ref_opt;
 
 /* Creates an optimizer for an m x n parameter at precision prec (>= 53)

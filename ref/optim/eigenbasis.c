@@ -93,15 +93,26 @@ static optref_status eigenbasis_of(mpmat_ptr Q, mpmat_srcptr P)
     return st;
 }
 
+/* Q := the given basis of the conformance hook (ref_optim.h basis_override). */
+static optref_status take_basis(mpmat_ptr Q, mpmat_srcptr given)
+{
+    if (given->rows != Q->rows || given->cols != Q->cols)
+        return optref_fail(OPTREF_ESHAPE, "eigenbasis: the given basis is %zux%zu, the side's "
+                           "is %zux%zu", given->rows, given->cols, Q->rows, Q->cols);
+    return mpmat_set(Q, given);
+}
+
 optref_status eigenbasis_first_call(const ref_opt *o, const eigenbasis *E, mpmat_srcptr G)
 {
     optref_status st = update_factor(o, E->L, G, 0);
     if (st == OPTREF_OK)
         st = update_factor(o, E->R, G, 1);
     if (st == OPTREF_OK)
-        st = eigenbasis_of(E->QL, E->L);
+        st = o->basis_override[0] ? take_basis(E->QL, o->basis_override[0])
+                                  : eigenbasis_of(E->QL, E->L);
     if (st == OPTREF_OK)
-        st = eigenbasis_of(E->QR, E->R);
+        st = o->basis_override[1] ? take_basis(E->QR, o->basis_override[1])
+                                  : eigenbasis_of(E->QR, E->R);
     if (st == OPTREF_OK)
         mpfr_set_ui(E->ready->e, 1, MPFR_RNDN);
     return st;
@@ -227,9 +238,10 @@ static optref_status permute_axis(mpmat_ptr X, const size_t *pi, int right)
 }
 
 /* Refresh (c) of one rotated side: factor P, basis Q, second moment X
- * permuted along rows (left) or columns (right). */
+ * permuted along rows (left) or columns (right); given (the conformance
+ * hook, or NULL) replaces the canonical QR's result. */
 static optref_status refresh_side(const ref_opt *o, mpmat_srcptr P, mpmat_ptr Q, mpmat_ptr X,
-                                  int right)
+                                  int right, mpmat_srcptr given)
 {
     size_t n = P->rows;
     if (n == 0)
@@ -258,7 +270,9 @@ static optref_status refresh_side(const ref_opt *o, mpmat_srcptr P, mpmat_ptr Q,
         st = mpvec_argsort(pi, e->e, n, 1);
     if (st == OPTREF_OK)
         st = permute_axis(X, pi, right);
-    if (st == OPTREF_OK) { /* A = P Q[:, pi] */
+    if (st == OPTREF_OK && given != NULL)
+        st = take_basis(Q, given);
+    else if (st == OPTREF_OK) { /* A = P Q[:, pi] */
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < n; j++)
                 mpfr_set(mpmat_entry(A, i, j), mpmat_entry(PQ, i, pi[j]), MPFR_RNDN);
@@ -283,9 +297,9 @@ optref_status eigenbasis_after_update(const ref_opt *o, const eigenbasis *E, mpm
     unsigned long f = (unsigned long)ref_opt_int(o, "precondition_frequency");
     unsigned long k = mpfr_get_ui(E->k->e, MPFR_RNDN);
     if (st == OPTREF_OK && k % f == 0) { /* (c) */
-        st = refresh_side(o, E->L, E->QL, row_moment, 0);
+        st = refresh_side(o, E->L, E->QL, row_moment, 0, o->basis_override[0]);
         if (st == OPTREF_OK)
-            st = refresh_side(o, E->R, E->QR, col_moment, 1);
+            st = refresh_side(o, E->R, E->QR, col_moment, 1, o->basis_override[1]);
     }
     if (st == OPTREF_OK)
         st = eigenbasis_project(M, E, M); /* (d) */

@@ -25,7 +25,9 @@ void eigenbasis_get(eigenbasis *E, const ref_opt *o);
 int eigenbasis_ready(const eigenbasis *E);
 
 /* The first call (basis_ready = 0): L, R updated with G, Q_L, Q_R = their
- * canonical eigenvectors (descending eigenvalues), basis_ready = 1. */
+ * canonical eigenvectors (descending eigenvalues), basis_ready = 1. Here and
+ * at a refresh, a side with o->basis_override set takes that basis instead
+ * (the conformance hook, include/optref/ref_optim.h). */
 optref_status eigenbasis_first_call(const ref_opt *o, const eigenbasis *E, mpmat_srcptr G);
 
 /* Y = Q_L^T X Q_R and Y = Q_L X Q_R^T (the left product first; an unrotated

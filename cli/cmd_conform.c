@@ -83,7 +83,8 @@ typedef struct {
     conform_result worst;
     const char *worst_case;
     unsigned cases, failed;
-    unsigned long near;
+    unsigned long near, unbounded, adopted;
+    double adopt_ratio, adopt_threshold;
 } row;
 
 static json_object *result_json(const char *case_name, const char *opt, fast_backend b,
@@ -99,6 +100,12 @@ static json_object *result_json(const char *case_name, const char *opt, fast_bac
     json_object_object_add(o, "threshold", json_object_new_double(r->threshold));
     json_object_object_add(o, "near_discontinuity", json_object_new_uint64(r->near));
     json_object_object_add(o, "compared", json_object_new_uint64(r->compared));
+    json_object_object_add(o, "unbounded", json_object_new_uint64(r->unbounded));
+    json_object_object_add(o, "adopted_bases", json_object_new_uint64(r->adopted));
+    if (r->adopted > 0) {
+        json_object_object_add(o, "adopt_ratio", json_object_new_double(r->adopt_ratio));
+        json_object_object_add(o, "adopt_threshold", json_object_new_double(r->adopt_threshold));
+    }
     json_object *w = json_object_new_object();
     json_object_object_add(w, "step", json_object_new_int64(r->step));
     json_object_object_add(w, "tensor", json_object_new_string(r->tensor));
@@ -203,6 +210,12 @@ int cmd_conform(int argc, char **argv)
             }
             rows[i].cases++;
             rows[i].near += r.near;
+            rows[i].unbounded += r.unbounded;
+            rows[i].adopted += r.adopted;
+            if (r.adopted > 0 && r.adopt_ratio >= rows[i].adopt_ratio) {
+                rows[i].adopt_ratio = r.adopt_ratio;
+                rows[i].adopt_threshold = r.adopt_threshold;
+            }
             if (r.ratio > rows[i].worst.ratio) {
                 rows[i].worst = r;
                 rows[i].worst_case = cases[k].name;
@@ -219,13 +232,22 @@ int cmd_conform(int argc, char **argv)
     if (progress)
         fprintf(stderr, "\r%60s\r", "");
     if (rc == EXIT_PASS) {
-        printf("%-16s %-7s %-10s %5s %12s %10s %8s %6s\n", "optimizer", "backend", "level",
-               "cases", "worst ratio", "threshold", "verdict", "near");
-        for (size_t i = 0; i < nrows; i++)
-            printf("%-16s %-7s %-10s %5u %12.3g %10.3g %8s %6lu\n", rows[i].opt,
+        printf("%-16s %-7s %-10s %5s %12s %10s %8s %6s %6s  %s\n", "optimizer", "backend",
+               "level", "cases", "worst ratio", "threshold", "verdict", "near", "unbnd",
+               "adopted bases (worst validation ratio/threshold)");
+        for (size_t i = 0; i < nrows; i++) {
+            printf("%-16s %-7s %-10s %5u %12.3g %10.3g %8s %6lu %6lu", rows[i].opt,
                    fast_backend_name(rows[i].backend), conform_level_name(rows[i].level),
                    rows[i].cases, rows[i].worst.ratio, rows[i].worst.threshold,
-                   rows[i].failed ? "FAIL" : "pass", rows[i].near);
+                   rows[i].failed ? "FAIL" : "pass", rows[i].near, rows[i].unbounded);
+            if (rows[i].adopted > 0)
+                printf("  %lu (%.3g/%.3g)", rows[i].adopted, rows[i].adopt_ratio,
+                       rows[i].adopt_threshold);
+            printf("\n");
+        }
+        printf("near: elements within their error of a discontinuity (either outcome accepted); "
+               "unbnd: elements whose bound is not finite (not judged); adopted: eigenbases taken "
+               "from the backend after the LAPACK test (spec/conformance.md 3)\n");
         uncovered();
         printf("conform: %u passed, %u failed\n", judged - failed, failed);
         if (failed > 0)

@@ -180,12 +180,17 @@ static int compare(conform_result *res, const rerr_ctx *c, const char *opt, unsi
             mpfr_sub(err, fast->e + k, ref->e + k, MPFR_RNDA);
         mpfr_abs(err, err, MPFR_RNDU);
         mpfr_mul(scale, bound->e->e + k, c->u, MPFR_RNDN);
+        res->compared++;
+        if (mpfr_nan_p(scale) || mpfr_inf_p(scale)) {
+            /* no finite bound (an earlier discontinuity spread): not judged, counted */
+            res->unbounded++;
+            continue;
+        }
         if (mpfr_zero_p(scale))
             mpfr_set_inf(ratio, mpfr_zero_p(err) ? -1 : 1);
         else
             mpfr_div(ratio, err, scale, MPFR_RNDU);
         double r = mpfr_inf_p(ratio) && mpfr_sgn(ratio) < 0 ? 0.0 : to_double(ratio);
-        res->compared++;
         if (r > res->ratio || (res->tensor[0] == '\0')) {
             res->ratio = r;
             res->step = step;

@@ -42,6 +42,7 @@ typedef struct {
     double threshold;
     unsigned long near;       /* elements near a discontinuity (either outcome accepted) */
     unsigned long compared;   /* elements compared */
+    unsigned long unbounded;  /* of those, elements whose bound is not finite: not judged */
     /* the worst element */
     unsigned step;
     char tensor[24];

@@ -1,12 +1,11 @@
 /* Step bounds of deva-sinf and its variants (spec/optimizers.md section 2
- * deva-sinf): the order of fast/cpu/deva_sinf.c on rerr values (second-order
- * safe, bounds_robust.h), msign by msign_bound (bounds_msign.c), the
+ * deva-sinf): the order of fast/cpu/deva_sinf.c on rerr values (rerr.h's
+ * rules keep input-error products), msign by msign_bound (bounds_msign.c), the
  * machinery by bounds_eigenbasis.c. Derivation: proofs/conformance-eigenbasis.md. */
 #include <math.h>
 #include <string.h>
 
 #include "bounds_eigenbasis.h"
-#include "bounds_robust.h"
 
 typedef enum { DEVA_PLAIN, DEVA_SIGN, DEVA_INS, DEVA_FACT } deva_variant;
 
@@ -33,11 +32,11 @@ static void axis_sumsq(rerr_ctx *c, rerr_mat *x, const rerr_mat *A, int cols, in
         rerr_exact_d(&s, 0.0);
         for (size_t q = 0; q < len; q++) {
             rerr_mat_get(&a, A, cols ? q : p, cols ? p : q);
-            rb_mul(c, &t, &a, &a);
+            rerr_mul(c, &t, &a, &a);
             if (q == 0)
                 rerr_copy(&s, &t);
             else
-                rb_add(c, &s, &s, &t);
+                rerr_add(c, &s, &s, &t);
         }
         if (root)
             rerr_sqrt(c, &s, &s);
@@ -49,9 +48,9 @@ static void axis_sumsq(rerr_ctx *c, rerr_mat *x, const rerr_mat *A, int cols, in
 /* lerp(a, b, w) = a + w (b - a). */
 static void lerp(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b, const rerr *w, rerr *t)
 {
-    rb_sub(c, t, b, a);
-    rb_mul(c, t, w, t);
-    rb_add(c, r, a, t);
+    rerr_sub(c, t, b, a);
+    rerr_mul(c, t, w, t);
+    rerr_add(c, r, a, t);
 }
 
 /* Gamma's factor: sqrt(r), or (fact) sqrt(r / sqrt(nu + eps)), in place. */
@@ -65,9 +64,9 @@ static void gamma_factor(rerr_ctx *c, rerr_mat *r, const rerr_mat *nu, const rer
         rerr_mat_get(&x, r, a, b);
         if (nu != NULL) {
             rerr_mat_get(&d, nu, a, b);
-            rb_add(c, &d, &d, eps);
+            rerr_add(c, &d, &d, eps);
             rerr_sqrt(c, &d, &d);
-            rb_div(c, &x, &x, &d, sqrt_eps_low);
+            rerr_div_lower(c, &x, &x, &d, sqrt_eps_low);
         }
         rerr_sqrt(c, &x, &x);
         rerr_mat_set(r, a, b, &x);
@@ -93,7 +92,7 @@ static void scalars_init(rerr_ctx *c, deva_scalars *K, const ref_opt *o)
     rerr_exact_d(&K->x, (double)(o->m > o->n ? o->m : o->n));
     rerr_sqrt(c, &K->s, &K->x);
     rerr_exact_d(&K->x, 0.2);
-    rb_mul(c, &K->s, &K->x, &K->s);
+    rerr_mul(c, &K->s, &K->x, &K->s);
     bound_eb_to_format(c, &K->s);
 }
 
@@ -147,11 +146,11 @@ static optref_status deva_core(rerr_ctx *c, const bound_input *in, rerr_mat *out
             for (size_t j = 0; j < n; j++) {
                 rerr_mat_get(&K->x, &r, i, 0);
                 rerr_mat_get(&K->y, &cn, 0, j);
-                rb_mul(c, &K->t, &K->x, &K->y);
-                rb_mul(c, &K->t, &K->w2, &K->t);
+                rerr_mul(c, &K->t, &K->x, &K->y);
+                rerr_mul(c, &K->t, &K->w2, &K->t);
                 rerr_mat_get(&K->x, &S[1], i, j);
-                rb_mul(c, &K->x, &K->b2, &K->x);
-                rb_add(c, &K->x, &K->x, &K->t);
+                rerr_mul(c, &K->x, &K->b2, &K->x);
+                rerr_add(c, &K->x, &K->x, &K->t);
                 rerr_mat_set(&out[2], i, j, &K->x);
             }
     }
@@ -178,17 +177,17 @@ static optref_status deva_core(rerr_ctx *c, const bound_input *in, rerr_mat *out
         for (size_t j = 0; j < n; j++) {
             rerr_mat_get(&K->x, &r, i, 0);
             rerr_mat_get(&K->y, &cn, 0, j);
-            rb_mul(c, &K->x, &K->x, &K->y);
+            rerr_mul(c, &K->x, &K->x, &K->y);
             if (!fact) {
                 rerr_mat_get(&K->y, &out[2], i, j);
-                rb_add(c, &K->y, &K->y, &K->eps);
+                rerr_add(c, &K->y, &K->y, &K->eps);
                 rerr_sqrt(c, &K->y, &K->y);
-                rb_div(c, &K->x, &K->x, &K->y, se);
+                rerr_div_lower(c, &K->x, &K->x, &K->y, se);
             }
             rerr_mat_set(Gamma, i, j, &K->x);
             rerr_mat_get(&K->y, &N, i, j); /* 9: (s O) Gamma */
-            rb_mul(c, &K->y, &K->s, &K->y);
-            rb_mul(c, &K->y, &K->y, &K->x);
+            rerr_mul(c, &K->y, &K->s, &K->y);
+            rerr_mul(c, &K->y, &K->y, &K->x);
             rerr_mat_set(X, i, j, &K->y);
         }
     rerr_mat_clear(&r), rerr_mat_clear(&cn), rerr_mat_clear(&sr), rerr_mat_clear(&sc);

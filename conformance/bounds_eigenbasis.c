@@ -8,7 +8,6 @@
 #include <stdlib.h>
 
 #include "bounds_eigenbasis.h"
-#include "bounds_robust.h"
 #include "bounds_spectral.h"
 
 /* ---- small helpers ---- */
@@ -41,7 +40,7 @@ void bound_eb_one_minus(rerr_ctx *c, rerr *r, const ref_opt *o, const char *name
     rerr_init(c, &one), rerr_init(c, &x);
     rerr_exact_d(&one, 1.0);
     bound_option_exact(&x, o, name);
-    rb_sub(c, r, &one, &x);
+    rerr_sub(c, r, &one, &x);
     bound_eb_to_format(c, r);
     rerr_clear(&one), rerr_clear(&x);
 }
@@ -53,11 +52,11 @@ static optref_status project(rerr_ctx *c, rerr_mat *Y, const rerr_mat *QL, const
 {
     optref_status st = OPTREF_OK;
     if (QL->v->rows)
-        st = rb_mat_mul(c, T, QL, X, !back, 0);
+        st = rerr_mat_mul_op(c, T, QL, X, !back, 0);
     else
         bound_eb_copy(T, X);
     if (st == OPTREF_OK && QR->v->rows)
-        st = rb_mat_mul(c, Y, T, QR, 0, back);
+        st = rerr_mat_mul_op(c, Y, T, QR, 0, back);
     else if (st == OPTREF_OK)
         bound_eb_copy(Y, T);
     return st;
@@ -76,16 +75,16 @@ static optref_status factor_update(rerr_ctx *c, rerr_mat *Pout, const rerr_mat *
     optref_status st = rerr_mat_init(c, &GG, k, k);
     if (st != OPTREF_OK)
         return st;
-    st = rb_mat_mul(c, &GG, G, G, right, !right);
+    st = rerr_mat_mul_op(c, &GG, G, G, right, !right);
     rerr p, gg, t1, t2;
     rerr_init(c, &p), rerr_init(c, &gg), rerr_init(c, &t1), rerr_init(c, &t2);
     for (size_t i = 0; st == OPTREF_OK && i < k; i++)
         for (size_t j = 0; j < k; j++) {
             rerr_mat_get(&p, P, i, j);
             rerr_mat_get(&gg, &GG, i, j);
-            rb_mul(c, &t1, b, &p);
-            rb_mul(c, &t2, w, &gg);
-            rb_add(c, &p, &t1, &t2);
+            rerr_mul(c, &t1, b, &p);
+            rerr_mul(c, &t2, w, &gg);
+            rerr_add(c, &p, &t1, &t2);
             mpfr_fma(p.v, w->v, gg.v, t1.v, MPFR_RNDN); /* the reference's value */
             rerr_mat_set(Pout, i, j, &p);
         }
@@ -179,7 +178,7 @@ static optref_status refresh_side(rerr_ctx *c, const rerr_mat *P, const rerr_mat
     rerr_mat_init(c, &Xn, X->v->rows, X->v->cols);
     mpmat_init(ev, n, 1, c->prec), mpmat_init(ee, n, 1, c->prec);
     if (st == OPTREF_OK)
-        st = rb_mat_mul(c, &PQ, P, Qin, 0, 0);
+        st = rerr_mat_mul_op(c, &PQ, P, Qin, 0, 0);
     /* e_j = (Q^T P Q)_jj: one dot per column, gamma_n */
     mpfr_t t, s;
     mpfr_inits2(c->prec, t, s, (mpfr_ptr)0);
@@ -330,13 +329,13 @@ static void corrected_lr(rerr_ctx *c, rerr *lr, const ref_opt *o, mpfr_srcptr et
         rerr_exact_d(&one, 1.0);
         mpfr_pow_ui(p.v, ref_opt_real(o, "beta2"), k, MPFR_RNDN);
         mpfr_abs(p.e, p.v, MPFR_RNDU), mpfr_mul_2ui(p.e, p.e, 1, MPFR_RNDU); /* pow: 1 ulp */
-        rb_sub(c, &p, &one, &p);
+        rerr_sub(c, &p, &one, &p);
         rerr_sqrt(c, &p, &p);
-        rb_mul(c, lr, lr, &p);
+        rerr_mul(c, lr, lr, &p);
         mpfr_pow_ui(q.v, ref_opt_real(o, "beta1"), k, MPFR_RNDN);
         mpfr_abs(q.e, q.v, MPFR_RNDU), mpfr_mul_2ui(q.e, q.e, 1, MPFR_RNDU);
-        rb_sub(c, &q, &one, &q);
-        rb_div(c, lr, lr, &q, 0);
+        rerr_sub(c, &q, &one, &q);
+        rerr_div_lower(c, lr, lr, &q, 0);
         rerr_clear(&one), rerr_clear(&p), rerr_clear(&q);
     }
     bound_eb_to_format(c, lr);
@@ -365,33 +364,33 @@ optref_status bound_eb_apply_update(rerr_ctx *c, const bound_input *in, rerr_mat
             mpfr_add(s.e, s.e, t.v, MPFR_RNDU);
         }
         rerr_exact_d(&t, (double)count);
-        rb_div(c, &s, &s, &t, 0);
+        rerr_div_lower(c, &s, &s, &t, 0);
         rerr_sqrt(c, &s, &s);
         mpfr_set_d(t.v, 1e-30, MPFR_RNDN);
         mpfr_set_zero(t.e, 1);
         bound_eb_to_format(c, &t);
-        rb_add(c, &s, &s, &t);
+        rerr_add(c, &s, &s, &t);
         for (size_t i = 0; i < count; i++) {
             rerr_mat_get(&x, U, i / o->n, i % o->n);
-            rb_div(c, &x, &x, &s, 1e-30);
+            rerr_div_lower(c, &x, &x, &s, 1e-30);
             rerr_mat_set(U, i / o->n, i % o->n, &x);
         }
     }
     corrected_lr(c, &lr, o, in->eta, k);
     rerr_exact(&cc, in->eta);
     bound_option_exact(&lam, o, "weight_decay");
-    rb_mul(c, &cc, &cc, &lam);
+    rerr_mul(c, &cc, &cc, &lam);
     bound_eb_to_format(c, &cc);
     int decay = !mpfr_zero_p(cc.v);
     for (size_t i = 0; i < count; i++) {
         size_t r = i / o->n, q = i % o->n;
         rerr_mat_get(&x, W, r, q);
         rerr_mat_get(&s, U, r, q);
-        rb_mul(c, &t, &lr, &s);
-        rb_sub(c, &x, &x, &t); /* W - eta' U */
+        rerr_mul(c, &t, &lr, &s);
+        rerr_sub(c, &x, &x, &t); /* W - eta' U */
         if (decay) {
-            rb_mul(c, &t, &cc, &x);
-            rb_sub(c, &x, &x, &t); /* W - (eta lambda) W */
+            rerr_mul(c, &t, &cc, &x);
+            rerr_sub(c, &x, &x, &t); /* W - (eta lambda) W */
         }
         rerr_mat_set(W, r, q, &x);
     }
@@ -449,16 +448,16 @@ optref_status bound_soap(rerr_ctx *c, const bound_input *in, rerr_mat *out)
             rerr_mat_get(&g, &X, i, j);
             rerr_mat_get(&mm, &S[0], i, j);
             rerr_mat_get(&v, &S[1], i, j);
-            rb_mul(c, &t1, &b1, &mm);
-            rb_mul(c, &t2, &w1, &g);
-            rb_add(c, &mm, &t1, &t2); /* b1 M + w1 g */
-            rb_mul(c, &t2, &g, &g);
-            rb_mul(c, &t2, &w2, &t2);
-            rb_mul(c, &t1, &b2, &v);
-            rb_add(c, &v, &t1, &t2); /* b2 V + w2 g^2 */
+            rerr_mul(c, &t1, &b1, &mm);
+            rerr_mul(c, &t2, &w1, &g);
+            rerr_add(c, &mm, &t1, &t2); /* b1 M + w1 g */
+            rerr_mul(c, &t2, &g, &g);
+            rerr_mul(c, &t2, &w2, &t2);
+            rerr_mul(c, &t1, &b2, &v);
+            rerr_add(c, &v, &t1, &t2); /* b2 V + w2 g^2 */
             rerr_sqrt(c, &t1, &v);
-            rb_add(c, &t1, &t1, &eps);
-            rb_div(c, &g, &mm, &t1, epslow); /* N */
+            rerr_add(c, &t1, &t1, &eps);
+            rerr_div_lower(c, &g, &mm, &t1, epslow); /* N */
             rerr_mat_set(&out[1], i, j, &mm);
             rerr_mat_set(&out[2], i, j, &v);
             rerr_mat_set(&X, i, j, &g);
@@ -489,14 +488,14 @@ static optref_status shampoo_accumulate(rerr_ctx *c, rerr_mat *Pout, const rerr_
     rerr_mat GG;
     optref_status st = rerr_mat_init(c, &GG, k, k);
     if (st == OPTREF_OK)
-        st = rb_mat_mul(c, &GG, G, G, right, !right);
+        st = rerr_mat_mul_op(c, &GG, G, G, right, !right);
     rerr p, gg;
     rerr_init(c, &p), rerr_init(c, &gg);
     for (size_t i = 0; st == OPTREF_OK && i < k; i++)
         for (size_t j = 0; j < k; j++) {
             rerr_mat_get(&p, P, i, j);
             rerr_mat_get(&gg, &GG, i, j);
-            rb_add(c, &p, &p, &gg);
+            rerr_add(c, &p, &p, &gg);
             rerr_mat_set(Pout, i, j, &p);
         }
     rerr_clear(&p), rerr_clear(&gg);
@@ -540,9 +539,9 @@ optref_status bound_shampoo(rerr_ctx *c, const bound_input *in, rerr_mat *out)
     rerr_mat T, D;
     if (st == OPTREF_OK && (st = rerr_mat_init(c, &T, m, n)) == OPTREF_OK) {
         if ((st = rerr_mat_init(c, &D, m, n)) == OPTREF_OK) {
-            st = rb_mat_mul(c, &T, &out[3], in->G, 0, 0); /* 3: (PL G) PR */
+            st = rerr_mat_mul_op(c, &T, &out[3], in->G, 0, 0); /* 3: (PL G) PR */
             if (st == OPTREF_OK)
-                st = rb_mat_mul(c, &D, &T, &out[4], 0, 0);
+                st = rerr_mat_mul_op(c, &D, &T, &out[4], 0, 0);
             rerr lr, w, d, t;
             rerr_init(c, &lr), rerr_init(c, &w), rerr_init(c, &d), rerr_init(c, &t);
             rerr_exact(&lr, in->eta);
@@ -551,8 +550,8 @@ optref_status bound_shampoo(rerr_ctx *c, const bound_input *in, rerr_mat *out)
                 for (size_t j = 0; j < n; j++) {
                     rerr_mat_get(&w, in->W, i, j);
                     rerr_mat_get(&d, &D, i, j);
-                    rb_mul(c, &t, &lr, &d);
-                    rb_sub(c, &w, &w, &t);
+                    rerr_mul(c, &t, &lr, &d);
+                    rerr_sub(c, &w, &w, &t);
                     rerr_mat_set(&out[0], i, j, &w);
                 }
             rerr_clear(&lr), rerr_clear(&w), rerr_clear(&d), rerr_clear(&t);

@@ -126,22 +126,27 @@ static void add_own_rounding(rerr *r)
 
 void rerr_div(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b)
 {
-    rerr_div_lower(c, r, a, b, NULL);
+    rerr_div_lower(c, r, a, b, 0);
 }
 
 /* a / b: (a + x)/(b + y) - a/b = (x - (a/b) y) / (b + y), so with bl <= |b + y|
  * the propagated error is at most (e_a + |a/b| e_b) / bl and the computed
  * quotient at most (|a| + u e_a) / bl in magnitude; bl = |b| - u e_b, or the
  * caller's lower bound when it is larger. */
-void rerr_div_lower(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b, mpfr_srcptr lower)
+void rerr_div_lower(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b, double lower)
 {
+    if (mpfr_zero_p(a->v) && mpfr_zero_p(a->e)) {
+        /* an exact zero numerator: the backend's quotient is 0 (0 / 0 = 0 too) */
+        mpfr_set_zero(r->v, 1), mpfr_set_zero(r->e, 1);
+        return;
+    }
     mpfr_t bl, q, e, t, ha;
     mpfr_inits2(c->prec, bl, q, e, t, ha, (mpfr_ptr)0);
     mpfr_mul(bl, b->e, c->u, MPFR_RNDU);
     mpfr_abs(t, b->v, MPFR_RNDD);
     mpfr_sub(bl, t, bl, MPFR_RNDD);
-    if (lower != NULL && mpfr_cmp(bl, lower) < 0)
-        mpfr_set(bl, lower, MPFR_RNDD);
+    if (mpfr_cmp_d(bl, lower) < 0)
+        mpfr_set_d(bl, lower, MPFR_RNDD);
     mpfr_set_zero(q, 1);
     if (!mpfr_zero_p(b->v))
         mpfr_div(q, a->v, b->v, MPFR_RNDN);
@@ -350,6 +355,15 @@ optref_status rerr_mat_mul(const rerr_ctx *c, rerr_mat *C, const rerr_mat *A, co
 optref_status rerr_mat_mul_tn(const rerr_ctx *c, rerr_mat *C, const rerr_mat *A, const rerr_mat *B)
 {
     return product(c, C, A, B, mpmat_mul_tn, A->v->rows);
+}
+
+optref_status rerr_mat_mul_op(const rerr_ctx *c, rerr_mat *C, const rerr_mat *A,
+                              const rerr_mat *B, int ta, int tb)
+{
+    if (ta && tb)
+        return optref_fail(OPTREF_EINVAL, "rerr_mat_mul_op: A^T B^T is not provided");
+    return ta ? rerr_mat_mul_tn(c, C, A, B) : tb ? rerr_mat_mul_nt(c, C, A, B)
+              : rerr_mat_mul(c, C, A, B);
 }
 
 optref_status rerr_mat_mul_nt(const rerr_ctx *c, rerr_mat *C, const rerr_mat *A, const rerr_mat *B)

@@ -60,7 +60,7 @@ void rerr_mul(const rerr_ctx *c, rerr *r, const rerr *a, const rerr *b);
 void rerr_div(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b);
 /* a / b where the formula guarantees |b| >= lower in the backend (eps in
  * sqrt(V) + eps): the denominator's magnitude is at least max(|b| - u e_b, lower). */
-void rerr_div_lower(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b, mpfr_srcptr lower);
+void rerr_div_lower(rerr_ctx *c, rerr *r, const rerr *a, const rerr *b, double lower);
 void rerr_sqrt(const rerr_ctx *c, rerr *r, const rerr *a);
 /* Exact operations: no rounding of their own. */
 void rerr_neg(rerr *r, const rerr *a);
@@ -92,6 +92,9 @@ void rerr_mat_exact(rerr_mat *X, mpmat_srcptr A);
 optref_status rerr_mat_mul(const rerr_ctx *c, rerr_mat *C, const rerr_mat *A, const rerr_mat *B);
 optref_status rerr_mat_mul_tn(const rerr_ctx *c, rerr_mat *C, const rerr_mat *A, const rerr_mat *B);
 optref_status rerr_mat_mul_nt(const rerr_ctx *c, rerr_mat *C, const rerr_mat *A, const rerr_mat *B);
+/* C = op(A) op(B) with op transposing when ta (tb) is set; not both. */
+optref_status rerr_mat_mul_op(const rerr_ctx *c, rerr_mat *C, const rerr_mat *A,
+                              const rerr_mat *B, int ta, int tb);
 /* Entry access as an rerr (copies in and out). */
 void rerr_mat_get(rerr *x, const rerr_mat *X, size_t i, size_t j);
 void rerr_mat_set(rerr_mat *X, size_t i, size_t j, const rerr *x);

@@ -162,7 +162,7 @@ int cmd_conform(int argc, char **argv)
     if (tier < 0)
         return cli_usage_error("conform", "unknown suite '%s' (quick, default, full)", suite);
 
-    row *rows = calloc(ncases * FAST_BACKEND_COUNT * 2, sizeof *rows);
+    row *rows = calloc(ncases * FAST_BACKEND_COUNT * CONFORM_LEVEL_COUNT, sizeof *rows);
     json_object *report = json_object_new_object(), *results = json_object_new_array();
     size_t nrows = 0;
     int rc = rows ? EXIT_PASS : cli_usage_error("conform", "out of memory");
@@ -173,9 +173,9 @@ int cmd_conform(int argc, char **argv)
     for (size_t k = 0; rc == EXIT_PASS && k < ncases; k++) {
         if (!in_list(opt_list, cases[k].opt) || (int)cases[k].tier > tier)
             continue;
-        for (int bi = 0; rc == EXIT_PASS && bi < FAST_BACKEND_COUNT * 3; bi++) {
-            fast_backend b = (fast_backend)(bi / 3);
-            conform_level level = (conform_level)(CONFORM_STEP + bi % 3);
+        for (int bi = 0; rc == EXIT_PASS && bi < FAST_BACKEND_COUNT * CONFORM_LEVEL_COUNT; bi++) {
+            fast_backend b = (fast_backend)(bi / CONFORM_LEVEL_COUNT);
+            conform_level level = (conform_level)(CONFORM_STEP + bi % CONFORM_LEVEL_COUNT);
             if (!in_list(backend_list, fast_backend_name(b)))
                 continue;
             /* seed statistics: on the quick cases, in the default and full suites */

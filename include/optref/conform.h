@@ -34,6 +34,7 @@ typedef struct {
 
 /* The levels of spec/conformance.md 2 implemented here. */
 typedef enum { CONFORM_STEP = 1, CONFORM_TRAJECTORY = 2, CONFORM_STATISTICS = 3 } conform_level;
+#define CONFORM_LEVEL_COUNT 3
 
 /* The worst comparison of a (case, backend, level), and where it happened. */
 typedef struct {

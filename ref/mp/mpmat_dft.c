@@ -151,6 +151,36 @@ static optref_status scratch_init(scratch *w, size_t rows, size_t cols, size_t t
     return OPTREF_OK;
 }
 
+/* The twiddles of both dimensions and the scratch of one transform. */
+typedef struct {
+    twiddles t1, t2;
+    scratch w;
+} workspace;
+
+static optref_status workspace_init(workspace *ws, size_t n1, size_t n2, size_t cols,
+                                    mpfr_prec_t wp)
+{
+    optref_status st = twiddles_init(&ws->t1, n1, wp);
+    if (st != OPTREF_OK)
+        return st;
+    if ((st = twiddles_init(&ws->t2, n2, wp)) != OPTREF_OK) {
+        twiddles_clear(&ws->t1);
+        return st;
+    }
+    if ((st = scratch_init(&ws->w, n1, cols, n1 > n2 ? n1 : n2, wp)) != OPTREF_OK) {
+        twiddles_clear(&ws->t1);
+        twiddles_clear(&ws->t2);
+    }
+    return st;
+}
+
+static void workspace_clear(workspace *ws)
+{
+    scratch_clear(&ws->w);
+    twiddles_clear(&ws->t1);
+    twiddles_clear(&ws->t2);
+}
+
 optref_status mpmat_dft2_real(mpmat_ptr Fre, mpmat_ptr Fim, mpmat_srcptr X)
 {
     static const char fn[] = "mpmat_dft2_real";
@@ -166,19 +196,11 @@ optref_status mpmat_dft2_real(mpmat_ptr Fre, mpmat_ptr Fim, mpmat_srcptr X)
 
     mpfr_prec_t wp = (Fre->prec > Fim->prec ? Fre->prec : Fim->prec) + GUARD_BITS;
     size_t h2 = n2 / 2 + 1; /* column frequencies l = 0..floor(n2/2) */
-    twiddles t1, t2;
-    scratch w;
-    if ((st = twiddles_init(&t1, n1, wp)) != OPTREF_OK)
+    workspace ws;
+    if ((st = workspace_init(&ws, n1, n2, h2, wp)) != OPTREF_OK)
         return st;
-    if ((st = twiddles_init(&t2, n2, wp)) != OPTREF_OK) {
-        twiddles_clear(&t1);
-        return st;
-    }
-    if ((st = scratch_init(&w, n1, h2, n1 > n2 ? n1 : n2, wp)) != OPTREF_OK) {
-        twiddles_clear(&t1);
-        twiddles_clear(&t2);
-        return st;
-    }
+    twiddles t1 = ws.t1, t2 = ws.t2; /* views: the arrays stay owned by ws */
+    scratch w = ws.w;
 
     /* 1. Rows: Y[i,l] = sum_j X[i,j] (c - i s)(j l). */
     for (size_t i = 0; i < n1; i++) {
@@ -229,9 +251,7 @@ optref_status mpmat_dft2_real(mpmat_ptr Fre, mpmat_ptr Fim, mpmat_srcptr X)
             }
         }
     }
-    scratch_clear(&w);
-    twiddles_clear(&t1);
-    twiddles_clear(&t2);
+    workspace_clear(&ws);
     return OPTREF_OK;
 }
 
@@ -256,19 +276,11 @@ optref_status mpmat_idft2(mpmat_ptr Xre, mpmat_ptr Xim, mpmat_srcptr Fre, mpmat_
     if (Xim != NULL && Xim->prec > p)
         p = Xim->prec;
     mpfr_prec_t wp = p + GUARD_BITS;
-    twiddles t1, t2;
-    scratch w;
-    if ((st = twiddles_init(&t1, n1, wp)) != OPTREF_OK)
+    workspace ws;
+    if ((st = workspace_init(&ws, n1, n2, n2, wp)) != OPTREF_OK)
         return st;
-    if ((st = twiddles_init(&t2, n2, wp)) != OPTREF_OK) {
-        twiddles_clear(&t1);
-        return st;
-    }
-    if ((st = scratch_init(&w, n1, n2, n1 > n2 ? n1 : n2, wp)) != OPTREF_OK) {
-        twiddles_clear(&t1);
-        twiddles_clear(&t2);
-        return st;
-    }
+    twiddles t1 = ws.t1, t2 = ws.t2; /* views: the arrays stay owned by ws */
+    scratch w = ws.w;
     mpfr_t sre, sim;
     mpfr_inits2(wp, sre, sim, (mpfr_ptr)0);
     unsigned long N = (unsigned long)(n1 * n2);
@@ -319,9 +331,7 @@ optref_status mpmat_idft2(mpmat_ptr Xre, mpmat_ptr Xim, mpmat_srcptr Fre, mpmat_
         }
     }
     mpfr_clears(sre, sim, (mpfr_ptr)0);
-    scratch_clear(&w);
-    twiddles_clear(&t1);
-    twiddles_clear(&t2);
+    workspace_clear(&ws);
     return OPTREF_OK;
 }
 

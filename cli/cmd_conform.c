@@ -24,36 +24,40 @@ static void help(void)
 #define STAT_SEEDS(tier) ((tier) >= 2 ? 64u : 16u)
 #define STAT_STEPS(steps) (4 * (steps))
 
+/* The next item of a comma-separated list into buf; returns the rest of the
+ * list, or NULL when the list is exhausted. */
+static const char *next_item(const char *p, char *buf, size_t size)
+{
+    if (*p == '\0')
+        return NULL;
+    const char *comma = strchr(p, ',');
+    size_t l = comma ? (size_t)(comma - p) : strlen(p);
+    snprintf(buf, size, "%.*s", (int)l, p);
+    return p + l + (comma != NULL);
+}
+
 /* name is in the comma-separated list (or the list is "all"). */
 static int in_list(const char *list, const char *name)
 {
+    char item[64];
     if (strcmp(list, "all") == 0)
         return 1;
-    size_t len = strlen(name);
-    for (const char *p = list; *p != '\0';) {
-        const char *comma = strchr(p, ',');
-        size_t l = comma ? (size_t)(comma - p) : strlen(p);
-        if (l == len && strncmp(p, name, len) == 0)
+    for (const char *p = list; (p = next_item(p, item, sizeof item)) != NULL;)
+        if (strcmp(item, name) == 0)
             return 1;
-        p += l + (comma != NULL);
-    }
     return 0;
 }
 
-/* Every name of the list is known (optimizer with a bound, or backend). */
+/* Every name of the list is known (optimizer, or backend); else the first
+ * unknown one is left in bad. */
 static int check_list(const char *list, int backends, char *bad, size_t size)
 {
+    fast_backend b;
     if (strcmp(list, "all") == 0)
         return 0;
-    for (const char *p = list; *p != '\0';) {
-        const char *comma = strchr(p, ',');
-        size_t l = comma ? (size_t)(comma - p) : strlen(p);
-        snprintf(bad, size, "%.*s", (int)l, p);
-        fast_backend b;
+    for (const char *p = list; (p = next_item(p, bad, size)) != NULL;)
         if (backends ? fast_backend_find(&b, bad) != 0 : optimizer_info_find(bad) == NULL)
             return -1;
-        p += l + (comma != NULL);
-    }
     return 0;
 }
 
